@@ -1,0 +1,2 @@
+//! The `opsfloor` binary.
+fn main() {}
