@@ -119,7 +119,7 @@ impl Received {
 
 /// Parses and checks one received document.
 pub fn parse_document(text: &str) -> Result<Received, MalformedJson> {
-    match serde_json::from_str::<Document>(text) {
+    match deserialize_object(text) {
         Ok(document) => {
             let problems = empty_names(&document);
             Ok(Received {
@@ -127,12 +127,23 @@ pub fn parse_document(text: &str) -> Result<Received, MalformedJson> {
                 problems,
             })
         }
-        Err(e) if e.is_data() => {
+        // Not a `Document`: either not JSON at all, or JSON of the wrong shape. The
+        // error's category cannot tell these apart reliably (serde_json reports a
+        // sequence where an enum belongs as a syntax error), so parse again as a
+        // plain value: only that parse decides whether the text is JSON.
+        Err(_) => {
             let value: Value = serde_json::from_str(text).map_err(malformed)?;
             Ok(check_value(&value))
         }
-        Err(e) => Err(malformed(e)),
     }
+}
+
+/// Deserialises a whole document, accepting only a JSON object at the top.
+fn deserialize_object(text: &str) -> Result<Document, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let document = crate::document::map_only::required(&mut de)?;
+    de.end()?;
+    Ok(document)
 }
 
 /// Checks an already-parsed JSON value.
@@ -155,7 +166,7 @@ pub fn check_value(value: &Value) -> Received {
             problems,
         };
     }
-    match Document::deserialize_value(value) {
+    match crate::document::map_only::required(value).map_err(|e| e.to_string()) {
         Ok(document) => {
             let problems = empty_names(&document);
             Received {
@@ -172,12 +183,6 @@ pub fn check_value(value: &Value) -> Received {
                 kind: ProblemKind::Invalid(message),
             }],
         },
-    }
-}
-
-impl Document {
-    fn deserialize_value(value: &Value) -> Result<Document, String> {
-        serde::Deserialize::deserialize(value).map_err(|e: serde_json::Error| e.to_string())
     }
 }
 

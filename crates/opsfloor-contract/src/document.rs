@@ -19,10 +19,12 @@ use crate::time::{Seconds, UtcTimestamp};
 #[schemars(title = "Ops Status Contract document")]
 pub struct Document {
     /// The service's unique name on the floor.
+    #[schemars(length(min = 1))]
     pub service_name: String,
     /// What the service does.
     pub service_kind: ServiceKind,
     /// The source repository, e.g. `RichKingsASU/agent-trader-v2`.
+    #[schemars(length(min = 1))]
     pub repo_id: String,
     /// The commit the running build came from.
     #[serde(default)]
@@ -31,18 +33,22 @@ pub struct Document {
     #[serde(default)]
     pub build_id: Option<String>,
     /// Who the service is as an agent.
+    #[serde(deserialize_with = "map_only::required")]
     pub agent_identity: AgentIdentity,
     /// The state and why.
+    #[serde(deserialize_with = "map_only::required")]
     pub status: Status,
     /// Liveness as the service itself sees it.
+    #[serde(deserialize_with = "map_only::required")]
     pub heartbeat: Heartbeat,
     /// Market data freshness; `null` for kinds that do not consume market data.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "map_only::optional")]
     pub marketdata: Option<Marketdata>,
     /// The safety gates.
+    #[serde(deserialize_with = "map_only::required")]
     pub safety: Safety,
     /// Where the service's other endpoints live.
-    #[serde(default)]
+    #[serde(default, deserialize_with = "map_only::optional")]
     pub endpoints: Option<Endpoints>,
 }
 
@@ -50,6 +56,7 @@ pub struct Document {
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
 pub struct AgentIdentity {
     /// The agent's name (required, non-empty).
+    #[schemars(length(min = 1))]
     pub agent_name: String,
     /// The agent's role, e.g. `marketdata`.
     #[serde(default)]
@@ -147,5 +154,69 @@ impl Document {
     /// The moment the document's state was decided, if it says.
     pub fn last_updated(&self) -> Option<Timestamp> {
         self.status.last_updated_utc.map(|t| t.0)
+    }
+}
+
+/// Deserialising nested objects from JSON objects only.
+///
+/// serde's derived `Deserialize` for a struct also accepts a JSON *array* of its
+/// fields in order (`"agent_identity": ["x"]`). The contract's objects are objects:
+/// these helpers ask the deserializer for a map and nothing else, so the fast typed
+/// path rejects exactly what the field table in [`crate::check`] rejects.
+pub(crate) mod map_only {
+    use std::fmt;
+    use std::marker::PhantomData;
+
+    use serde::de::value::MapAccessDeserializer;
+    use serde::de::{Deserialize, Deserializer, MapAccess, Visitor};
+
+    struct MapVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for MapVisitor<T> {
+        type Value = T;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object")
+        }
+
+        fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<T, A::Error> {
+            T::deserialize(MapAccessDeserializer::new(map))
+        }
+    }
+
+    /// A required object.
+    pub(crate) fn required<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<T, D::Error> {
+        d.deserialize_map(MapVisitor(PhantomData))
+    }
+
+    struct OptionVisitor<T>(PhantomData<T>);
+
+    impl<'de, T: Deserialize<'de>> Visitor<'de> for OptionVisitor<T> {
+        type Value = Option<T>;
+
+        fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.write_str("an object or null")
+        }
+
+        fn visit_none<E>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+
+        fn visit_unit<E>(self) -> Result<Option<T>, E> {
+            Ok(None)
+        }
+
+        fn visit_some<D: Deserializer<'de>>(self, d: D) -> Result<Option<T>, D::Error> {
+            required(d).map(Some)
+        }
+    }
+
+    /// An object or `null`.
+    pub(crate) fn optional<'de, D: Deserializer<'de>, T: Deserialize<'de>>(
+        d: D,
+    ) -> Result<Option<T>, D::Error> {
+        d.deserialize_option(OptionVisitor(PhantomData))
     }
 }
