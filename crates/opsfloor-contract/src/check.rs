@@ -200,7 +200,7 @@ fn malformed(e: serde_json::Error) -> MalformedJson {
     }
 }
 
-/// The names the contract requires to be non-empty.
+/// The names the contract requires to be non-empty (the fast path's twin of `Shape::Name`).
 fn empty_names(doc: &Document) -> Vec<Problem> {
     [
         ("/service_name", &doc.service_name),
@@ -219,6 +219,8 @@ fn empty_names(doc: &Document) -> Vec<Problem> {
 /// The shape of a value in [`DOCUMENT`].
 #[derive(Debug, Clone, Copy)]
 enum Shape {
+    /// A string that must not be empty or blank.
+    Name,
     Text,
     Kind,
     State,
@@ -255,15 +257,15 @@ const fn opt(name: &'static str, shape: Shape) -> Field {
 /// Every field of the document, with its shape and whether it is required. Must
 /// agree with the types in [`crate::document`]; a property test checks that it does.
 const DOCUMENT: &[Field] = &[
-    req("service_name", Shape::Text),
+    req("service_name", Shape::Name),
     req("service_kind", Shape::Kind),
-    req("repo_id", Shape::Text),
+    req("repo_id", Shape::Name),
     opt("git_sha", Shape::Text),
     opt("build_id", Shape::Text),
     req(
         "agent_identity",
         Shape::Object(&[
-            req("agent_name", Shape::Text),
+            req("agent_name", Shape::Name),
             opt("agent_role", Shape::Text),
             opt("agent_mode", Shape::Text),
         ]),
@@ -351,7 +353,15 @@ fn check_shape(value: &Value, shape: Shape, pointer: &mut String, out: &mut Vec<
         (Shape::Text, Value::String(_))
         | (Shape::Bool, Value::Bool(_))
         | (Shape::Number, Value::Number(_)) => {}
-        (Shape::Text, _) => wrong("a string"),
+        (Shape::Name, Value::String(s)) => {
+            if s.trim().is_empty() {
+                out.push(Problem {
+                    pointer: pointer.clone(),
+                    kind: ProblemKind::Empty,
+                });
+            }
+        }
+        (Shape::Text | Shape::Name, _) => wrong("a string"),
         (Shape::Bool, _) => wrong("true or false"),
         (Shape::Number, _) => wrong("a number"),
         (Shape::Kind, Value::String(s)) => {
@@ -453,7 +463,12 @@ mod tests {
         assert!(!r.is_valid());
         assert_eq!(
             pointers(&r),
-            ["/service_name", "/agent_identity/agent_name", "/safety"]
+            [
+                "/service_name",
+                "/repo_id",
+                "/agent_identity/agent_name",
+                "/safety"
+            ]
         );
         assert!(r.problems.iter().all(Problem::is_missing));
         assert_eq!(

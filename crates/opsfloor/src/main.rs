@@ -1,2 +1,78 @@
-//! The `opsfloor` binary.
-fn main() {}
+//! `opsfloor`: one binary for the Ops Status Contract.
+//!
+//! Each subcommand lives in its own module under `cmd/`; this file only parses the
+//! command line and turns outcomes into exit codes.
+
+mod cmd;
+mod error;
+
+use std::process::ExitCode;
+
+use clap::{Parser, Subcommand};
+
+/// opsfloor: calm, deterministic operational states for a trading floor.
+#[derive(Debug, Parser)]
+#[command(name = "opsfloor", version, about, long_about = None)]
+#[command(
+    after_help = "Exit codes: 0 success; 1 something evaluated was invalid or bad; \
+2 input could not be read (validate); 64 usage error; 65 bad data or out-of-range query; \
+66 input file missing; 74 I/O error."
+)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Apply the truth table to JSON Lines of inputs read from stdin.
+    Evaluate(cmd::evaluate::Args),
+    /// Check status documents against the contract.
+    Validate(cmd::validate::Args),
+    /// Print the JSON Schema (draft 2020-12) of the status document.
+    Schema,
+    /// Market calendar queries.
+    #[command(subcommand)]
+    Calendar(cmd::calendar::Command),
+}
+
+fn main() -> ExitCode {
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => {
+            // --help and --version are successes; every other parse failure is a usage error.
+            let code = if e.use_stderr() { error::EXIT_USAGE } else { 0 };
+            let _ = e.print();
+            return ExitCode::from(code);
+        }
+    };
+    let outcome = match cli.command {
+        Command::Evaluate(args) => cmd::evaluate::run(&args),
+        Command::Validate(args) => cmd::validate::run(&args),
+        Command::Schema => cmd::print_schema(),
+        Command::Calendar(command) => cmd::calendar::run(&command),
+    };
+    match outcome {
+        Ok(code) => ExitCode::from(code),
+        Err(e) => {
+            eprintln!("opsfloor: error: {e}");
+            ExitCode::from(e.exit_code())
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_command_line_is_well_formed() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn usage_errors_are_not_successes() {
+        assert!(Cli::try_parse_from(["opsfloor", "calendar", "sessions"]).is_err());
+    }
+}

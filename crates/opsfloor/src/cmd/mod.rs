@@ -1,0 +1,28 @@
+//! One module per subcommand.
+
+pub mod calendar;
+pub mod evaluate;
+pub mod validate;
+
+use std::io::Write;
+
+use crate::error::CliError;
+
+/// `opsfloor schema`: the JSON Schema, byte for byte as committed in `schema/`.
+pub fn print_schema() -> Result<u8, CliError> {
+    let text = opsfloor_contract::schema::document_schema_json();
+    write_stdout(text.as_bytes())?;
+    Ok(0)
+}
+
+/// Writes to stdout; a closed pipe (`| head`) is not an error worth a message.
+pub fn write_stdout(bytes: &[u8]) -> Result<(), CliError> {
+    let mut out = std::io::stdout().lock();
+    match out.write_all(bytes).and_then(|()| out.flush()) {
+        Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => Err(CliError::Io {
+            path: "<stdout>".into(),
+            source: e,
+        }),
+        _ => Ok(()),
+    }
+}
