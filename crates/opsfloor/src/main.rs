@@ -34,6 +34,10 @@ enum Command {
     /// Market calendar queries.
     #[command(subcommand)]
     Calendar(cmd::calendar::Command),
+    /// Run a simulated trading floor on loopback.
+    Fleet(cmd::fleet::Args),
+    /// Serve /ops/status for a service configured from the environment (a sidecar for cron jobs).
+    Probe(cmd::probe::Args),
 }
 
 fn main() -> ExitCode {
@@ -51,6 +55,8 @@ fn main() -> ExitCode {
         Command::Validate(args) => cmd::validate::run(&args),
         Command::Schema => cmd::print_schema(),
         Command::Calendar(command) => cmd::calendar::run(&command),
+        Command::Fleet(args) => cmd::fleet::run(&args),
+        Command::Probe(args) => cmd::probe::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

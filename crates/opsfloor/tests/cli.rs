@@ -287,3 +287,142 @@ fn bad_queries_and_usage_get_clear_errors() {
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("Exit codes"));
 }
+
+/// A child process killed when the test ends, even on panic.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+}
+
+/// Polls `url` until it answers 200, for at most five seconds.
+fn get_when_up(url: &str) -> String {
+    let start = std::time::Instant::now();
+    loop {
+        if let Ok(body) = http_get(url) {
+            return body;
+        }
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "{url} never answered"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+}
+
+/// A minimal HTTP/1.0 GET over a std TcpStream (keeps the CLI tests free of an async runtime).
+fn http_get(url: &str) -> std::io::Result<String> {
+    use std::io::Read;
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut stream = std::net::TcpStream::connect(host)?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+        return Err(std::io::Error::other(head.to_owned()));
+    }
+    Ok(body.to_owned())
+}
+
+#[test]
+fn probe_sidecar_serves_a_cron_job_from_the_environment() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args([
+            "probe",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--now",
+            "2026-01-07T15:00:00Z",
+        ])
+        .env("SERVICE_NAME", "bars-ingest")
+        .env("SERVICE_KIND", "ingest")
+        .env("REPO_ID", "acme/ingest")
+        .env("OPS_HEARTBEAT_FILE", dir.path().join("ok"))
+        .env("OPS_HEARTBEAT_TTL_S", "420")
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let _child = Child(child);
+    let body = get_when_up(&format!("http://127.0.0.1:{port}/ops/status"));
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(doc["service_name"], "bars-ingest");
+    assert_eq!(doc["status"]["state"], "OK");
+    assert_eq!(doc["heartbeat"]["ttl_seconds"], 420);
+}
+
+#[test]
+fn probe_sidecar_rejects_a_malformed_variable_at_startup() {
+    let o = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args(["probe", "--listen", "127.0.0.1:0"])
+        .env("SERVICE_NAME", "x")
+        .env("SERVICE_KIND", "execution")
+        .env("REPO_ID", "r")
+        .env("EXECUTION_REPLICAS", "abc")
+        .output()
+        .expect("run");
+    assert_eq!(o.status.code(), Some(64));
+    let err = stderr(&o);
+    assert!(err.contains("EXECUTION_REPLICAS=\"abc\""), "{err}");
+}
+
+#[test]
+fn fleet_command_runs_the_floor_and_writes_its_inventory() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let base = free_port().saturating_sub(20);
+    let inventory = dir.path().join("inventory.toml");
+    let child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args([
+            "fleet",
+            "--base-port",
+            &base.to_string(),
+            "--now",
+            "2026-01-07T15:00:00Z",
+            "--scenario",
+            "kill-switch",
+        ])
+        .arg("--dir")
+        .arg(dir.path().join("control"))
+        .arg("--write-inventory")
+        .arg(&inventory)
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn");
+    let _child = Child(child);
+    let body = get_when_up(&format!("http://127.0.0.1:{}/ops/status", base + 1));
+    let doc: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(doc["service_name"], "gamma-strategy");
+    assert_eq!(doc["status"]["state"], "HALTED");
+    let text = std::fs::read_to_string(&inventory).expect("inventory");
+    assert!(
+        text.contains(&format!("url = \"http://127.0.0.1:{}\"", base + 3)),
+        "{text}"
+    );
+
+    let o = opsfloor(&["fleet", "--scenario", "meteor-strike"], "");
+    assert_eq!(o.status.code(), Some(64));
+    assert!(
+        stderr(&o).contains("expected one of normal, kill-switch"),
+        "{}",
+        stderr(&o)
+    );
+}

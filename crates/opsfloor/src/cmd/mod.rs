@@ -2,6 +2,9 @@
 
 pub mod calendar;
 pub mod evaluate;
+pub mod fleet;
+pub mod probe;
+pub mod serve_util;
 pub mod validate;
 
 use std::io::Write;

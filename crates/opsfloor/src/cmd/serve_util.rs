@@ -1,0 +1,56 @@
+//! What the long-running commands share: a runtime, logging, and shutdown signals.
+
+use crate::error::CliError;
+
+/// Builds the multi-threaded runtime the serving commands run on.
+pub fn runtime() -> Result<tokio::runtime::Runtime, CliError> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|source| CliError::Io {
+            path: "<tokio runtime>".into(),
+            source,
+        })
+}
+
+/// Logs to stderr; `RUST_LOG` overrides the default level (`info`).
+pub fn init_logging() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+/// Resolves on Ctrl-C or SIGTERM.
+pub async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+}
+
+/// Parses `--now`: a simulated clock advancing from that instant, else the system clock.
+pub fn clock(now: Option<&str>) -> Result<opsfloor_probe::Clock, CliError> {
+    match now {
+        None => Ok(opsfloor_probe::Clock::System),
+        Some(text) => opsfloor_contract::time::parse_timestamp(text)
+            .map(opsfloor_probe::Clock::simulated_from)
+            .map_err(|e| CliError::Usage(format!("--now: {e}"))),
+    }
+}
