@@ -23,16 +23,20 @@ pub enum ServiceKind {
     Ingest,
     /// Any other operational service (dashboards, schedulers, tooling).
     Ops,
+    /// A whole trading floor (an opsfloor aggregator), listed as one service of
+    /// another floor so that desks and regions nest.
+    Floor,
 }
 
 impl ServiceKind {
-    /// Every kind, in the seed's display order.
-    pub const ALL: [ServiceKind; 5] = [
+    /// Every kind, in the seed's display order (then the others).
+    pub const ALL: [ServiceKind; 6] = [
         ServiceKind::Marketdata,
         ServiceKind::Strategy,
         ServiceKind::Execution,
         ServiceKind::Ingest,
         ServiceKind::Ops,
+        ServiceKind::Floor,
     ];
 
     /// The wire name, as written in `service_kind`.
@@ -43,6 +47,7 @@ impl ServiceKind {
             ServiceKind::Execution => "execution",
             ServiceKind::Ingest => "ingest",
             ServiceKind::Ops => "ops",
+            ServiceKind::Floor => "floor",
         }
     }
 

@@ -116,6 +116,14 @@ reason_codes! {
     HeartbeatStale = "HEARTBEAT_STALE", Warning,
         "The service's heartbeat is older than its time-to-live",
         "Check whether the service's main loop or job schedule is stuck";
+    /// The service reports a state that its own fields, re-evaluated, contradict.
+    StateMismatch = "STATE_MISMATCH", Warning,
+        "The reported state contradicts the document's own fields under the truth table",
+        "Compare the service's build with this contract version: its status logic may be out of date";
+    /// The inventory lists no services.
+    NoServices = "NO_SERVICES", Warning,
+        "The inventory lists no services",
+        "Add the floor's services to the inventory file";
     /// The execution agent is disabled or scaled to zero. Expected, calm.
     ExecutionDisabled = "EXECUTION_DISABLED", Info,
         "Execution is disabled or scaled to zero (expected)",

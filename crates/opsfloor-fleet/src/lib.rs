@@ -33,7 +33,7 @@ use tokio::sync::watch;
 use tokio::task::JoinHandle;
 
 pub use control::ControlDir;
-pub use member::Criticality;
+pub use opsfloor_contract::Criticality;
 
 use crate::control::Controls;
 use crate::member::Member;

@@ -3,35 +3,13 @@
 
 use std::net::SocketAddr;
 
-use opsfloor_contract::ServiceKind;
+use opsfloor_contract::{Criticality, ServiceKind};
 use opsfloor_probe::Probe;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::FleetError;
-
-/// How much the floor should care about a service (written to the inventory).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub enum Criticality {
-    /// The floor cannot trade without it.
-    Critical,
-    /// The floor is degraded without it.
-    Important,
-    /// Listed, never changes the floor's state.
-    Optional,
-}
-
-impl Criticality {
-    /// The inventory spelling.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            Criticality::Critical => "critical",
-            Criticality::Important => "important",
-            Criticality::Optional => "optional",
-        }
-    }
-}
 
 /// A simulated service.
 #[derive(Debug)]

@@ -89,7 +89,10 @@ impl ProbeConfig {
         let service_kind = ServiceKind::from_wire(&kind_text).ok_or_else(|| ConfigError {
             variable: "SERVICE_KIND",
             value: Some(kind_text.clone()),
-            problem: "expected one of marketdata, strategy, execution, ingest, ops".into(),
+            problem: format!(
+                "expected one of {}",
+                ServiceKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+            ),
         })?;
         let identity = Identity {
             agent_name: vars
