@@ -1,0 +1,267 @@
+//! Reading valid inventories: the fleet's TOML, the Python deployments' YAML, every
+//! native setting, and `load`'s own errors (unreadable, unknown format, not UTF-8).
+
+use std::path::{Path, PathBuf};
+
+use opsfloor_contract::{Criticality, ServiceKind};
+use opsfloor_inventory::{FloorSettings, Format, ServiceEntry, load, parse};
+
+fn data(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/data")
+        .join(name)
+}
+
+fn scratch(name: &str, bytes: &[u8]) -> PathBuf {
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join("opsfloor-inventory");
+    std::fs::create_dir_all(&dir).expect("scratch dir");
+    let path = dir.join(name);
+    std::fs::write(&path, bytes).expect("scratch file");
+    path
+}
+
+#[test]
+fn the_fleets_inventory_parses() {
+    let path = data("fleet-inventory.toml");
+    let inv = load(&path).expect("the fleet's inventory is valid");
+    assert_eq!(inv.source, path);
+    assert_eq!(inv.format, Format::Toml);
+    assert_eq!(inv.floor, FloorSettings::default());
+    let summary: Vec<_> = inv
+        .services
+        .iter()
+        .map(|s| {
+            (
+                s.name.as_str(),
+                s.kind,
+                s.criticality,
+                s.line,
+                s.expected_to_run(),
+            )
+        })
+        .collect();
+    use Criticality::*;
+    use ServiceKind::*;
+    assert_eq!(
+        summary,
+        [
+            ("marketdata-mcp-server", Marketdata, Critical, 4, true),
+            ("gamma-strategy", Strategy, Critical, 10, true),
+            ("whale-strategy", Strategy, Important, 16, true),
+            ("execution-agent", Execution, Critical, 22, false),
+            ("bars-ingest", Ingest, Optional, 30, true),
+        ]
+    );
+    let execution = &inv.services[3];
+    assert_eq!(
+        *execution,
+        ServiceEntry {
+            name: "execution-agent".into(),
+            kind: Execution,
+            url: "http://127.0.0.1:9103".into(),
+            criticality: Critical,
+            replicas: Some(0),
+            enabled: Some(true),
+            timeout_ms: None,
+            status_path: "/ops/status".into(),
+            failure_threshold: None,
+            expected_endpoints: vec![],
+            line: 22,
+        }
+    );
+    assert_eq!(execution.status_url(), "http://127.0.0.1:9103/ops/status");
+    assert_eq!(execution.timeout_ms(&inv.floor), 1500);
+    assert_eq!(execution.failure_threshold(&inv.floor), 2);
+}
+
+#[test]
+fn the_python_yaml_inventory_parses_unchanged() {
+    let inv = load(&data("python-floor.yaml")).expect("the Python inventory is valid");
+    assert_eq!(inv.format, Format::Yaml);
+    assert_eq!(
+        inv.floor,
+        FloorSettings {
+            name: "prod-floor".into(),
+            poll_interval_ms: 2000,
+            ..FloorSettings::default()
+        }
+    );
+    let names: Vec<_> = inv.services.iter().map(|s| s.name.as_str()).collect();
+    assert_eq!(
+        names,
+        [
+            "marketdata-mcp-server",
+            "gamma-strategy",
+            "whale-strategy",
+            "execution-agent",
+            "bars-ingest"
+        ]
+    );
+    let [marketdata, gamma, whale, execution, ingest] = &inv.services[..] else {
+        panic!("five services");
+    };
+    let endpoints = vec!["/ops/status".to_owned(), "/health".to_owned()];
+    assert_eq!(
+        marketdata.url,
+        "http://marketdata.trading.svc.cluster.local:8080"
+    );
+    assert_eq!(marketdata.expected_endpoints, endpoints);
+    assert_eq!(marketdata.line, 8);
+    // No scheme: http:// is assumed; the trailing slash goes; the alias is resolved.
+    assert_eq!(gamma.url, "http://gamma.trading.svc.cluster.local:8080");
+    assert_eq!(gamma.expected_endpoints, endpoints);
+    assert_eq!(gamma.line, 14);
+    // Merged from gamma (`<<: *strategy`), with its own keys winning.
+    assert_eq!(whale.kind, ServiceKind::Strategy);
+    assert_eq!(whale.url, "https://whale.trading.svc.cluster.local");
+    assert_eq!(whale.criticality, Criticality::Important);
+    assert_eq!(whale.timeout_ms, Some(800));
+    assert_eq!(whale.failure_threshold(&inv.floor), 3);
+    assert_eq!(whale.expected_endpoints, endpoints);
+    // `yes` is a boolean, as PyYAML reads it; scaled to zero all the same.
+    assert_eq!(
+        (execution.replicas, execution.enabled),
+        (Some(0), Some(true))
+    );
+    assert!(!execution.expected_to_run());
+    assert_eq!(ingest.enabled, Some(false));
+    assert!(!ingest.expected_to_run());
+    assert_eq!(ingest.timeout_ms, None, "an empty value is left out");
+    assert_eq!(
+        ingest.status_url(),
+        "http://bars-ingest.trading.svc.cluster.local:9000/internal/ops/status"
+    );
+}
+
+#[test]
+fn every_native_setting_is_read() {
+    let inv = load(&data("native.toml")).expect("valid");
+    assert_eq!(
+        inv.floor,
+        FloorSettings {
+            name: "desk-7".into(),
+            calendar: "always-open".into(),
+            poll_interval_ms: 1000,
+            timeout_ms: 900,
+            max_in_flight: 8,
+            failure_threshold: 4,
+            body_limit_bytes: 32768,
+        }
+    );
+    let [feed, desk, scheduler] = &inv.services[..] else {
+        panic!("three services");
+    };
+    assert_eq!(feed.url, "https://feed.example/prefix");
+    assert_eq!(
+        feed.status_url(),
+        "https://feed.example/prefix/v2/ops/status"
+    );
+    assert_eq!(feed.timeout_ms(&inv.floor), 300);
+    assert_eq!(feed.failure_threshold(&inv.floor), 1);
+    assert_eq!(feed.expected_endpoints, ["/v2/ops/status", "/health"]);
+    assert_eq!(desk.kind, ServiceKind::Floor);
+    assert_eq!((desk.replicas, desk.enabled), (Some(2), Some(false)));
+    assert!(!desk.expected_to_run());
+    assert_eq!(scheduler.url, "http://[::1]:7000");
+    assert_eq!(scheduler.criticality, Criticality::Important);
+    assert_eq!(scheduler.status_path, "/ops/status");
+    assert_eq!(scheduler.timeout_ms(&inv.floor), 900);
+    assert_eq!(scheduler.failure_threshold(&inv.floor), 4);
+    assert_eq!((scheduler.line, desk.line, feed.line), (29, 21, 11));
+}
+
+#[test]
+fn floor_settings_default_as_documented() {
+    let d = FloorSettings::default();
+    assert_eq!(
+        (
+            d.name.as_str(),
+            d.calendar.as_str(),
+            d.poll_interval_ms,
+            d.timeout_ms
+        ),
+        ("trading-floor", "nyse", 5000, 1500)
+    );
+    assert_eq!(
+        (d.max_in_flight, d.failure_threshold, d.body_limit_bytes),
+        (64, 2, 65536)
+    );
+}
+
+#[test]
+fn calendar_aliases_are_canonical() {
+    let inv = parse(
+        "services = []\n\n[floor]\ncalendar = \"XNYS\"\n",
+        Path::new("i.toml"),
+        Format::Toml,
+    )
+    .expect("valid");
+    assert_eq!(inv.floor.calendar, "nyse");
+    assert!(inv.services.is_empty(), "an explicit empty list is allowed");
+}
+
+#[test]
+fn format_follows_the_extension() {
+    let f = |p: &str| Format::from_path(Path::new(p));
+    assert_eq!(f("inventory.toml"), Some(Format::Toml));
+    assert_eq!(f("INVENTORY.TOML"), Some(Format::Toml));
+    assert_eq!(f("floor.yaml"), Some(Format::Yaml));
+    assert_eq!(f("dir.d/floor.yml"), Some(Format::Yaml));
+    assert_eq!(f("floor.json"), None);
+    assert_eq!(f("floor"), None);
+}
+
+#[test]
+fn load_and_parse_agree() {
+    let path = data("python-floor.yaml");
+    let text = std::fs::read_to_string(&path).expect("readable");
+    assert_eq!(load(&path), parse(&text, &path, Format::Yaml));
+}
+
+#[test]
+fn a_byte_order_mark_is_ignored() {
+    let text = "\u{feff}agents: []\n";
+    assert!(parse(text, Path::new("f.yaml"), Format::Yaml).is_ok());
+    let text = "\u{feff}services = []\n";
+    assert!(parse(text, Path::new("f.toml"), Format::Toml).is_ok());
+}
+
+#[test]
+fn an_unreadable_file_is_named() {
+    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join("no-such-inventory.toml");
+    let err = load(&path).expect_err("missing");
+    assert_eq!(err.problems.len(), 1);
+    let p = &err.problems[0];
+    assert_eq!(
+        (p.file.as_path(), p.line, p.column, p.field.as_str()),
+        (path.as_path(), 0, None, "")
+    );
+    assert!(
+        err.to_string()
+            .starts_with(&format!("{}: cannot read: ", path.display())),
+        "{err}"
+    );
+}
+
+#[test]
+fn an_unknown_extension_is_refused() {
+    let path = scratch("inventory.json", b"{}");
+    let err = load(&path).expect_err("unknown format");
+    assert_eq!(
+        err.to_string(),
+        format!(
+            "{}: unknown inventory format; expected a .toml, .yaml or .yml file",
+            path.display()
+        )
+    );
+}
+
+#[test]
+fn invalid_utf8_is_located() {
+    let path = scratch("latin1.toml", b"services = []\n# caf\xe9\n");
+    let err = load(&path).expect_err("not UTF-8");
+    assert_eq!(
+        err.to_string(),
+        format!("{}:2:6: not valid UTF-8", path.display())
+    );
+}
