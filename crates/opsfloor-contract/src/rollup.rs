@@ -28,7 +28,9 @@ use crate::kind::{ServiceKind, State};
 use crate::reason::ReasonCode;
 
 /// How much the floor depends on a service.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default)]
+#[derive(
+    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, Default,
+)]
 #[serde(rename_all = "snake_case")]
 pub enum Criticality {
     /// The floor cannot trade without it.
@@ -42,7 +44,11 @@ pub enum Criticality {
 
 impl Criticality {
     /// Every criticality, most important first.
-    pub const ALL: [Criticality; 3] = [Criticality::Critical, Criticality::Important, Criticality::Optional];
+    pub const ALL: [Criticality; 3] = [
+        Criticality::Critical,
+        Criticality::Important,
+        Criticality::Optional,
+    ];
 
     /// The wire name.
     pub const fn as_str(self) -> &'static str {
@@ -132,21 +138,39 @@ pub struct FloorVerdict {
 /// Applies the rollup table. Pure and deterministic: the order of `members` does not matter.
 pub fn rollup(members: &[Member<'_>], market_is_open: bool) -> FloorVerdict {
     if members.is_empty() {
-        return verdict(State::Unknown, FloorRule::NoServices, vec![ReasonCode::NoServices], &[]);
+        return verdict(
+            State::Unknown,
+            FloorRule::NoServices,
+            vec![ReasonCode::NoServices],
+            &[],
+        );
     }
 
     let expected: Vec<&Member<'_>> = members.iter().filter(|m| m.expected_to_run).collect();
     if !expected.is_empty() && expected.iter().all(|m| m.state == State::Offline) {
-        return verdict(State::Offline, FloorRule::AllOffline, vec![ReasonCode::Unreachable], &expected);
+        return verdict(
+            State::Offline,
+            FloorRule::AllOffline,
+            vec![ReasonCode::Unreachable],
+            &expected,
+        );
     }
 
     let killed: Vec<&Member<'_>> = members.iter().filter(|m| m.kill_switch).collect();
     if !killed.is_empty() {
-        return verdict(State::Halted, FloorRule::KillSwitch, vec![ReasonCode::KillSwitch], &killed);
+        return verdict(
+            State::Halted,
+            FloorRule::KillSwitch,
+            vec![ReasonCode::KillSwitch],
+            &killed,
+        );
     }
 
     // From here on, optional services never change the floor's state.
-    let counted: Vec<&Member<'_>> = members.iter().filter(|m| m.criticality != Criticality::Optional).collect();
+    let counted: Vec<&Member<'_>> = members
+        .iter()
+        .filter(|m| m.criticality != Criticality::Optional)
+        .collect();
     let critical = |m: &&&Member<'_>| m.criticality == Criticality::Critical;
 
     let mut halting: Vec<&Member<'_>> = counted
@@ -155,24 +179,44 @@ pub fn rollup(members: &[Member<'_>], market_is_open: bool) -> FloorVerdict {
         .filter(|m| m.state == State::Halted || (market_is_open && m.offline_unexpectedly()))
         .copied()
         .collect();
-    let strategies: Vec<&Member<'_>> =
-        counted.iter().filter(|m| m.kind == ServiceKind::Strategy && m.expected_to_run).copied().collect();
+    let strategies: Vec<&Member<'_>> = counted
+        .iter()
+        .filter(|m| m.kind == ServiceKind::Strategy && m.expected_to_run)
+        .copied()
+        .collect();
     if !strategies.is_empty() && strategies.iter().all(|m| m.state == State::Halted) {
         halting.extend(strategies);
     }
     if !halting.is_empty() {
-        return verdict(State::Halted, FloorRule::Halted, codes_of(&halting), &halting);
+        return verdict(
+            State::Halted,
+            FloorRule::Halted,
+            codes_of(&halting),
+            &halting,
+        );
     }
 
-    let unknown: Vec<&Member<'_>> = counted.iter().filter(critical).filter(|m| m.state == State::Unknown).copied().collect();
+    let unknown: Vec<&Member<'_>> = counted
+        .iter()
+        .filter(critical)
+        .filter(|m| m.state == State::Unknown)
+        .copied()
+        .collect();
     if !unknown.is_empty() {
-        return verdict(State::Unknown, FloorRule::CriticalUnknown, vec![ReasonCode::RequiredFieldsMissing], &unknown);
+        return verdict(
+            State::Unknown,
+            FloorRule::CriticalUnknown,
+            vec![ReasonCode::RequiredFieldsMissing],
+            &unknown,
+        );
     }
 
     let degrading: Vec<&Member<'_>> = counted
         .iter()
         .filter(|m| match m.criticality {
-            Criticality::Critical => m.state == State::Degraded || (!market_is_open && m.offline_unexpectedly()),
+            Criticality::Critical => {
+                m.state == State::Degraded || (!market_is_open && m.offline_unexpectedly())
+            }
             Criticality::Important => match m.state {
                 State::Degraded | State::Halted | State::Unknown => true,
                 State::Offline => m.offline_unexpectedly(),
@@ -183,24 +227,47 @@ pub fn rollup(members: &[Member<'_>], market_is_open: bool) -> FloorVerdict {
         .copied()
         .collect();
     if !degrading.is_empty() {
-        return verdict(State::Degraded, FloorRule::Degraded, codes_of(&degrading), &degrading);
+        return verdict(
+            State::Degraded,
+            FloorRule::Degraded,
+            codes_of(&degrading),
+            &degrading,
+        );
     }
 
     if !market_is_open {
-        return verdict(State::MarketClosed, FloorRule::MarketClosed, vec![ReasonCode::MarketClosed], &[]);
+        return verdict(
+            State::MarketClosed,
+            FloorRule::MarketClosed,
+            vec![ReasonCode::MarketClosed],
+            &[],
+        );
     }
     verdict(State::Ok, FloorRule::Healthy, Vec::new(), &[])
 }
 
 fn codes_of(members: &[&Member<'_>]) -> Vec<ReasonCode> {
-    members.iter().flat_map(|m| m.reason_codes.iter().cloned()).collect()
+    members
+        .iter()
+        .flat_map(|m| m.reason_codes.iter().cloned())
+        .collect()
 }
 
-fn verdict(state: State, rule: FloorRule, mut codes: Vec<ReasonCode>, members: &[&Member<'_>]) -> FloorVerdict {
+fn verdict(
+    state: State,
+    rule: FloorRule,
+    mut codes: Vec<ReasonCode>,
+    members: &[&Member<'_>],
+) -> FloorVerdict {
     codes.sort();
     codes.dedup();
     let mut contributors: Vec<String> = members.iter().map(|m| m.name.to_owned()).collect();
     contributors.sort();
     contributors.dedup();
-    FloorVerdict { state, reason_codes: codes, rule, contributors }
+    FloorVerdict {
+        state,
+        reason_codes: codes,
+        rule,
+        contributors,
+    }
 }

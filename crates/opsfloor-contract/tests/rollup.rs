@@ -18,7 +18,10 @@ fn code(state: State) -> Vec<ReasonCode> {
 }
 
 /// A floor described as (name, kind, criticality, expected_to_run, state, codes, kill_switch).
-struct Floor(Vec<(String, ServiceKind, Criticality, bool, State, Vec<ReasonCode>, bool)>);
+/// (name, kind, criticality, expected_to_run, state, codes, kill_switch)
+type Row = (String, ServiceKind, Criticality, bool, State, Vec<ReasonCode>, bool);
+
+struct Floor(Vec<Row>);
 
 impl Floor {
     fn healthy(open: bool) -> Floor {
@@ -27,7 +30,15 @@ impl Floor {
             ("md".into(), Marketdata, Critical, true, s, code(s), false),
             ("gamma".into(), Strategy, Critical, true, s, code(s), false),
             ("whale".into(), Strategy, Important, true, s, code(s), false),
-            ("exec".into(), Execution, Critical, false, State::Offline, vec![ReasonCode::ExecutionDisabled], false),
+            (
+                "exec".into(),
+                Execution,
+                Critical,
+                false,
+                State::Offline,
+                vec![ReasonCode::ExecutionDisabled],
+                false,
+            ),
             ("ingest".into(), Ingest, Optional, true, s, code(s), false),
         ])
     }
@@ -56,21 +67,31 @@ impl Floor {
     fn members(&self) -> Vec<Member<'_>> {
         self.0
             .iter()
-            .map(|(name, kind, criticality, expected, state, codes, kill)| Member {
-                name,
-                kind: *kind,
-                criticality: *criticality,
-                expected_to_run: *expected,
-                state: *state,
-                reason_codes: codes,
-                kill_switch: *kill,
-            })
+            .map(
+                |(name, kind, criticality, expected, state, codes, kill)| Member {
+                    name,
+                    kind: *kind,
+                    criticality: *criticality,
+                    expected_to_run: *expected,
+                    state: *state,
+                    reason_codes: codes,
+                    kill_switch: *kill,
+                },
+            )
             .collect()
     }
 
     fn roll(&self, open: bool) -> (State, Vec<String>, FloorRule, Vec<String>) {
         let v = rollup(&self.members(), open);
-        (v.state, v.reason_codes.iter().map(|c| c.as_str().to_owned()).collect(), v.rule, v.contributors)
+        (
+            v.state,
+            v.reason_codes
+                .iter()
+                .map(|c| c.as_str().to_owned())
+                .collect(),
+            v.rule,
+            v.contributors,
+        )
     }
 }
 
@@ -87,29 +108,65 @@ fn rule_1_no_services() {
 
 #[test]
 fn rule_2_everything_expected_is_offline() {
-    let f = Floor::healthy(true).set("md", State::Offline).set("gamma", State::Offline).set("whale", State::Offline);
+    let f = Floor::healthy(true)
+        .set("md", State::Offline)
+        .set("gamma", State::Offline)
+        .set("whale", State::Offline);
     // The optional ingest job still runs: not everything is offline.
     assert_eq!(f.roll(true).2, FloorRule::Halted);
     let f = f.set("ingest", State::Offline);
     assert_eq!(
         f.roll(true),
-        (State::Offline, strings(&["UNREACHABLE"]), FloorRule::AllOffline, strings(&["gamma", "ingest", "md", "whale"]))
+        (
+            State::Offline,
+            strings(&["UNREACHABLE"]),
+            FloorRule::AllOffline,
+            strings(&["gamma", "ingest", "md", "whale"])
+        )
     );
 }
 
 #[test]
 fn rule_3_a_kill_switch_anywhere_halts_even_an_optional_service() {
     let f = Floor::healthy(true).kill("ingest");
-    assert_eq!(f.roll(true), (State::Halted, strings(&["KILL_SWITCH"]), FloorRule::KillSwitch, strings(&["ingest"])));
-    assert_eq!(Floor::healthy(false).kill("whale").roll(false).0, State::Halted, "also when closed");
+    assert_eq!(
+        f.roll(true),
+        (
+            State::Halted,
+            strings(&["KILL_SWITCH"]),
+            FloorRule::KillSwitch,
+            strings(&["ingest"])
+        )
+    );
+    assert_eq!(
+        Floor::healthy(false).kill("whale").roll(false).0,
+        State::Halted,
+        "also when closed"
+    );
 }
 
 #[test]
 fn rule_4_critical_halted_or_offline_while_open_or_all_strategies_halted() {
     let f = Floor::healthy(true).set("gamma", State::Halted);
-    assert_eq!(f.roll(true), (State::Halted, strings(&["MARKETDATA_STALE"]), FloorRule::Halted, strings(&["gamma"])));
+    assert_eq!(
+        f.roll(true),
+        (
+            State::Halted,
+            strings(&["MARKETDATA_STALE"]),
+            FloorRule::Halted,
+            strings(&["gamma"])
+        )
+    );
     let f = Floor::healthy(true).set("md", State::Offline);
-    assert_eq!(f.roll(true), (State::Halted, strings(&["UNREACHABLE"]), FloorRule::Halted, strings(&["md"])));
+    assert_eq!(
+        f.roll(true),
+        (
+            State::Halted,
+            strings(&["UNREACHABLE"]),
+            FloorRule::Halted,
+            strings(&["md"])
+        )
+    );
     // Closed: a critical service offline only degrades.
     let f = Floor::healthy(false).set("md", State::Offline);
     assert_eq!(f.roll(false).0, State::Degraded);
@@ -118,12 +175,23 @@ fn rule_4_critical_halted_or_offline_while_open_or_all_strategies_halted() {
     assert_eq!(f.roll(true).0, State::Degraded);
     let mut f = Floor::healthy(true).set("whale", State::Halted);
     f.0.retain(|m| m.0 != "gamma");
-    assert_eq!(f.roll(true), (State::Halted, strings(&["MARKETDATA_STALE"]), FloorRule::Halted, strings(&["whale"])));
+    assert_eq!(
+        f.roll(true),
+        (
+            State::Halted,
+            strings(&["MARKETDATA_STALE"]),
+            FloorRule::Halted,
+            strings(&["whale"])
+        )
+    );
 }
 
 #[test]
 fn execution_scaled_to_zero_never_degrades_the_floor() {
-    assert_eq!(Floor::healthy(true).roll(true), (State::Ok, vec![], FloorRule::Healthy, vec![]));
+    assert_eq!(
+        Floor::healthy(true).roll(true),
+        (State::Ok, vec![], FloorRule::Healthy, vec![])
+    );
     assert_eq!(Floor::healthy(false).roll(false).0, State::MarketClosed);
     // Expected to run but reporting EXECUTION_DISABLED itself: calm too.
     let mut f = Floor::healthy(true);
@@ -136,16 +204,25 @@ fn execution_scaled_to_zero_never_degrades_the_floor() {
 
 #[test]
 fn rule_5_critical_unknown() {
-    let f = Floor::healthy(true).set("md", State::Unknown).set("whale", State::Degraded);
+    let f = Floor::healthy(true)
+        .set("md", State::Unknown)
+        .set("whale", State::Degraded);
     assert_eq!(
         f.roll(true),
-        (State::Unknown, strings(&["REQUIRED_FIELDS_MISSING"]), FloorRule::CriticalUnknown, strings(&["md"]))
+        (
+            State::Unknown,
+            strings(&["REQUIRED_FIELDS_MISSING"]),
+            FloorRule::CriticalUnknown,
+            strings(&["md"])
+        )
     );
 }
 
 #[test]
 fn rule_6_degraded_by_critical_or_important() {
-    let f = Floor::healthy(true).set("md", State::Degraded).set("whale", State::Unknown);
+    let f = Floor::healthy(true)
+        .set("md", State::Degraded)
+        .set("whale", State::Unknown);
     assert_eq!(
         f.roll(true),
         (
@@ -171,7 +248,12 @@ fn optional_services_never_change_the_state_otherwise() {
 fn rule_7_market_closed() {
     assert_eq!(
         Floor::healthy(false).roll(false),
-        (State::MarketClosed, strings(&["MARKET_CLOSED"]), FloorRule::MarketClosed, vec![])
+        (
+            State::MarketClosed,
+            strings(&["MARKET_CLOSED"]),
+            FloorRule::MarketClosed,
+            vec![]
+        )
     );
 }
 

@@ -91,7 +91,11 @@ impl ProbeConfig {
             value: Some(kind_text.clone()),
             problem: format!(
                 "expected one of {}",
-                ServiceKind::ALL.iter().map(|k| k.as_str()).collect::<Vec<_>>().join(", ")
+                ServiceKind::ALL
+                    .iter()
+                    .map(|k| k.as_str())
+                    .collect::<Vec<_>>()
+                    .join(", ")
             ),
         })?;
         let identity = Identity {

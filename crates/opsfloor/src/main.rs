@@ -38,6 +38,8 @@ enum Command {
     Fleet(cmd::fleet::Args),
     /// Serve /ops/status for a service configured from the environment (a sidecar for cron jobs).
     Probe(cmd::probe::Args),
+    /// Run the Trading Floor aggregator: poll the inventory, serve the API, keep history.
+    Serve(cmd::serve::Args),
 }
 
 fn main() -> ExitCode {
@@ -57,6 +59,7 @@ fn main() -> ExitCode {
         Command::Calendar(command) => cmd::calendar::run(&command),
         Command::Fleet(args) => cmd::fleet::run(&args),
         Command::Probe(args) => cmd::probe::run(&args),
+        Command::Serve(args) => cmd::serve::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

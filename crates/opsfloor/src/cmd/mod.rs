@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod evaluate;
 pub mod fleet;
 pub mod probe;
+pub mod serve;
 pub mod serve_util;
 pub mod validate;
 

@@ -1,0 +1,154 @@
+//! The API's other faces: the live stream, metrics, transitions and SLO history,
+//! restart persistence, and nesting a floor inside another floor.
+
+mod common;
+
+use std::time::Duration;
+
+use common::*;
+use futures_util::StreamExt;
+use opsfloor_fleet::{GAMMA, Scenario};
+
+#[tokio::test]
+async fn the_stream_sends_a_snapshot_then_transitions() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(""), None).await;
+    expect_floor(&floor, "OK []").await;
+    let response = reqwest::get(format!("http://{}/api/v1/stream", floor.addr))
+        .await
+        .expect("GET stream");
+    assert_eq!(response.headers()["content-type"], "text/event-stream");
+    let mut body = response.bytes_stream();
+    let mut text = String::new();
+    let mut engaged = false;
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(10);
+    while !text.contains("event: transition") {
+        let chunk = tokio::time::timeout_at(deadline, body.next())
+            .await
+            .expect("stream in time")
+            .expect("open")
+            .expect("chunk");
+        text.push_str(&String::from_utf8_lossy(&chunk));
+        if !engaged && text.contains("event: snapshot") {
+            assert!(text.contains("\"services\""), "{text}");
+            std::fs::write(setup.fleet.control().kill_switch_file(), "on\n").expect("write");
+            engaged = true;
+        }
+    }
+    assert!(text.contains("\"to\":\"HALTED\""), "{text}");
+    assert!(text.contains("KILL_SWITCH"), "{text}");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn metrics_in_prometheus_text() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(""), None).await;
+    expect_floor(&floor, "OK []").await;
+    let text = reqwest::get(format!("http://{}/metrics", floor.addr))
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text");
+    assert!(
+        text.contains("opsfloor_floor_state{state=\"OK\"} 1"),
+        "{text}"
+    );
+    assert!(
+        text.contains("opsfloor_floor_state{state=\"HALTED\"} 0"),
+        "{text}"
+    );
+    assert!(text.contains(&format!("opsfloor_service_state{{service=\"{GAMMA}\",kind=\"strategy\",criticality=\"critical\",state=\"OK\"}} 1")), "{text}");
+    assert!(
+        text.contains("opsfloor_poll_latency_seconds_bucket"),
+        "{text}"
+    );
+    assert!(text.contains("opsfloor_poll_cycle_seconds"), "{text}");
+    assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn history_survives_a_restart() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let inventory = setup.inventory("");
+    let db = setup.dir.path().join("data/history.sqlite");
+    let floor = setup.floor(&inventory, Some(db.clone())).await;
+    let first = expect_floor(&floor, "OK []").await;
+    let since = first["since"].clone();
+    let (_, t) = get(&floor, "/api/v1/transitions?service=@floor").await;
+    assert_eq!(t["transitions"][0]["to"], "OK", "{t}");
+    let (_, t) = get(
+        &floor,
+        &format!("/api/v1/transitions?service={GAMMA}&limit=1"),
+    )
+    .await;
+    assert_eq!(t["transitions"].as_array().map(Vec::len), Some(1), "{t}");
+    let (status, slo) = get(&floor, "/api/v1/slo?window=1d").await;
+    assert_eq!(status, 200, "{slo}");
+    let (status, _) = get(&floor, "/api/v1/slo?window=soon").await;
+    assert_eq!(status, 400);
+    floor.shutdown().await;
+
+    // Restarted: the floor resumes its state and its "since" instead of flashing UNKNOWN.
+    let floor = setup.floor(&inventory, Some(db)).await;
+    let (_, body) = get(&floor, "/api/v1/floor").await;
+    assert_eq!(summary(&body["floor"]["status"]), "OK []", "{body}");
+    assert_eq!(body["since"], since);
+    let (_, gamma) = get(&floor, &format!("/api/v1/services/{GAMMA}")).await;
+    assert_eq!(gamma["status"]["state"], "OK");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_floor_nests_inside_another_floor() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let desk = setup.floor(&setup.inventory(""), None).await;
+    expect_floor(&desk, "OK []").await;
+    let region_inventory = setup.dir.path().join("region.toml");
+    std::fs::write(
+        &region_inventory,
+        format!(
+            "[floor]\nname = \"region\"\npoll_interval_ms = 200\n\n[[services]]\nname = \"equities-desk\"\nkind = \"floor\"\nurl = \"http://{}\"\ncriticality = \"critical\"\n",
+            desk.addr
+        ),
+    )
+    .expect("write");
+    let region = setup.floor(&region_inventory, None).await;
+    expect_service(&region, "equities-desk", "OK []").await;
+    expect_floor(&region, "OK []").await;
+    std::fs::write(setup.fleet.control().kill_switch_file(), "on\n").expect("write");
+    expect_floor(&region, "HALTED [KILL_SWITCH]").await;
+    region.shutdown().await;
+    desk.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn no_write_endpoints_and_unknown_services_are_404() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(""), None).await;
+    let client = reqwest::Client::new();
+    for path in [
+        "/api/v1/floor",
+        "/api/v1/services",
+        "/ops/status",
+        "/metrics",
+    ] {
+        let r = client
+            .post(format!("http://{}{path}", floor.addr))
+            .send()
+            .await
+            .expect("POST");
+        assert_eq!(r.status(), 405, "{path}");
+    }
+    let (status, body) = get(&floor, "/api/v1/services/nope").await;
+    assert_eq!(status, 404);
+    assert!(body["error"].as_str().is_some_and(|e| e.contains("nope")));
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}

@@ -1,0 +1,83 @@
+//! `opsfloor serve`: the Trading Floor aggregator.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use opsfloor_floor::server::{ServeConfig, start};
+
+use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
+use crate::error::CliError;
+
+/// Arguments of `opsfloor serve`.
+#[derive(Debug, clap::Args)]
+pub struct Args {
+    /// The inventory: TOML (native) or YAML (the Python deployments' `agents:` file).
+    #[arg(long, value_name = "FILE")]
+    config: PathBuf,
+    /// Where to serve the API and dashboard (loopback by default).
+    #[arg(long, default_value = "127.0.0.1:8080")]
+    listen: SocketAddr,
+    /// The SQLite history file (default: $XDG_STATE_HOME/opsfloor/history.sqlite, else ~/.local/state/...).
+    #[arg(long, value_name = "PATH")]
+    db: Option<PathBuf>,
+    /// Keep no history at all.
+    #[arg(long, conflicts_with = "db")]
+    no_history: bool,
+    /// How many days of history to keep.
+    #[arg(long, default_value_t = 90)]
+    retention_days: u64,
+    /// Simulate the clock from this instant (RFC 3339), advancing in real time.
+    #[arg(long, value_name = "RFC3339")]
+    now: Option<String>,
+    /// Log format on stderr.
+    #[arg(long, value_enum, default_value_t = LogFormat::Text)]
+    log_format: LogFormat,
+}
+
+/// The default history path, following the XDG base directory convention.
+fn default_db() -> PathBuf {
+    let state = std::env::var_os("XDG_STATE_HOME")
+        .map(PathBuf::from)
+        .or_else(|| std::env::var_os("HOME").map(|h| PathBuf::from(h).join(".local/state")))
+        .unwrap_or_else(|| PathBuf::from("."));
+    state.join("opsfloor").join("history.sqlite")
+}
+
+/// Runs the floor until Ctrl-C or SIGTERM, then flushes history and exits 0.
+pub fn run(args: &Args) -> Result<u8, CliError> {
+    let clock = clock(args.now.as_deref())?;
+    init_logging_as(args.log_format);
+    let config = ServeConfig {
+        inventory: args.config.clone(),
+        listen: args.listen,
+        db: if args.no_history {
+            None
+        } else {
+            Some(args.db.clone().unwrap_or_else(default_db))
+        },
+        retention: Duration::from_secs(args.retention_days.saturating_mul(86_400)),
+        now: Arc::new(move || clock.now()),
+    };
+    runtime()?.block_on(async {
+        let running = start(config.clone())
+            .await
+            .map_err(|e| CliError::Data(e.to_string()))?;
+        let (services, name) = running
+            .floor
+            .read(|f| (f.services.len(), f.inventory.floor.name.clone()));
+        println!(
+            "opsfloor serve: {name}, {services} services, API at http://{}/api/v1/floor",
+            running.addr
+        );
+        if let Some(db) = &config.db {
+            println!("history: {}", db.display());
+        }
+        tracing::info!(addr = %running.addr, services, "floor started");
+        shutdown_signal().await;
+        tracing::info!("shutting down");
+        running.shutdown().await;
+        Ok(0)
+    })
+}
