@@ -19,7 +19,15 @@ fn code(state: State) -> Vec<ReasonCode> {
 
 /// A floor described as (name, kind, criticality, expected_to_run, state, codes, kill_switch).
 /// (name, kind, criticality, expected_to_run, state, codes, kill_switch)
-type Row = (String, ServiceKind, Criticality, bool, State, Vec<ReasonCode>, bool);
+type Row = (
+    String,
+    ServiceKind,
+    Criticality,
+    bool,
+    State,
+    Vec<ReasonCode>,
+    bool,
+);
 
 struct Floor(Vec<Row>);
 

@@ -10,6 +10,7 @@
 //! | `/api/v1/transitions?service=&since=&limit=` | history, newest first (`service=@floor` for the floor's own) |
 //! | `/api/v1/slo?window=30d` | share of market-hours time in each state |
 //! | `/api/v1/stream` | Server-Sent Events: a `snapshot` on connect, then every `transition` |
+//! | `/api/v1/report?format=markdown\|json` | the deployment report on the current state |
 //! | `/metrics` | Prometheus text |
 
 use std::convert::Infallible;
@@ -56,6 +57,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/transitions", get(transitions))
         .route("/api/v1/slo", get(slo))
         .route("/api/v1/stream", get(stream))
+        .route("/api/v1/report", get(report))
         .route("/metrics", get(metrics))
         .with_state(state)
 }
@@ -336,6 +338,33 @@ async fn stream(
         .chain(rest)
         .take_until(stopped);
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+}
+
+#[derive(Debug, Deserialize)]
+struct ReportParams {
+    format: Option<String>,
+}
+
+async fn report(AxumState(s): AxumState<ApiState>, Query(p): Query<ReportParams>) -> Response {
+    let now = s.floor.now();
+    let report = s.floor.read(|f| crate::report::Report::of(f, now));
+    match p.format.as_deref().unwrap_or("json") {
+        "json" => json(StatusCode::OK, &report),
+        "markdown" => {
+            let mut response = crate::report::markdown::render(&report).into_response();
+            let headers = response.headers_mut();
+            headers.insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("text/markdown; charset=utf-8"),
+            );
+            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            response
+        }
+        other => error(
+            StatusCode::BAD_REQUEST,
+            format!("format {other:?}: expected markdown or json"),
+        ),
+    }
 }
 
 async fn metrics(AxumState(s): AxumState<ApiState>) -> Response {

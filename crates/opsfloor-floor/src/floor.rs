@@ -63,6 +63,56 @@ impl FloorState {
         self.calendar.is_open(at).ok()
     }
 
+    /// The floor after one round of outcomes, without any network or clock: the
+    /// report uses this on live or replayed responses. `outcomes[i]` belongs to
+    /// `inventory.services[i]`; `None` means not polled (execution scaled to zero).
+    /// Each service's failure threshold is 1: a report's retries happen before.
+    pub fn evaluate(
+        inventory: Inventory,
+        calendar: Calendar,
+        outcomes: Vec<Option<crate::poll::Outcome>>,
+        now: Timestamp,
+    ) -> FloorState {
+        let mut services: Vec<Tracked> = inventory
+            .services
+            .iter()
+            .map(|e| track(e, &[], now))
+            .collect();
+        for ((t, entry), outcome) in services.iter_mut().zip(&inventory.services).zip(outcomes) {
+            let deployment = Deployment {
+                enabled: entry.enabled,
+                replicas: entry.replicas,
+            };
+            match outcome {
+                Some(outcome) => {
+                    let market = |at: Timestamp| calendar.is_open(at).ok();
+                    let _ = t.observe(outcome, 0.0, now, 1, deployment, market);
+                    t.latency_ms = None;
+                }
+                None => {
+                    let _ = t.disabled(now);
+                }
+            }
+        }
+        let mut state = FloorState {
+            inventory,
+            calendar,
+            services,
+            verdict: FloorVerdict {
+                state: State::Unknown,
+                reason_codes: Vec::new(),
+                rule: opsfloor_contract::FloorRule::NoServices,
+                contributors: Vec::new(),
+            },
+            since: now,
+            started: now,
+            last_cycle: Some(now),
+            last_cycle_duration: None,
+        };
+        state.verdict = state.roll(now);
+        state
+    }
+
     fn roll(&self, now: Timestamp) -> FloorVerdict {
         let members: Vec<Member<'_>> = self
             .services
@@ -311,7 +361,7 @@ impl Floor {
 }
 
 /// An execution service the inventory scales to zero or disables: not polled.
-fn disabled_execution(e: &ServiceEntry) -> bool {
+pub fn disabled_execution(e: &ServiceEntry) -> bool {
     e.kind == ServiceKind::Execution && !e.expected_to_run()
 }
 

@@ -12,6 +12,7 @@ pub mod floor;
 pub mod metrics;
 pub mod poll;
 pub mod redact;
+pub mod report;
 pub mod server;
 pub mod tracker;
 pub mod view;

@@ -17,7 +17,7 @@ use crate::redact::redact;
 use crate::tracker::Tracked;
 
 /// `/api/v1/floor`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct FloorView {
     /// The floor's own contract document (kind `floor`).
     pub floor: Document,
@@ -38,7 +38,7 @@ pub struct FloorView {
 }
 
 /// The market, as the floor's calendar sees it now.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MarketView {
     /// The calendar's name.
     pub calendar: &'static str,
@@ -51,7 +51,7 @@ pub struct MarketView {
 }
 
 /// The contract's own `status` block.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct StatusView {
     /// The state.
     pub state: State,
@@ -64,7 +64,7 @@ pub struct StatusView {
 }
 
 /// What the truth table said about the document's own fields.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct EvaluatedView {
     /// The state.
     pub state: State,
@@ -73,7 +73,7 @@ pub struct EvaluatedView {
 }
 
 /// Build information from the last valid document.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct BuildView {
     /// `git_sha`.
     pub git_sha: Option<String>,
@@ -84,7 +84,7 @@ pub struct BuildView {
 }
 
 /// One entry of `/api/v1/services` (and, with `document`, of `/api/v1/services/{name}`).
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct ServiceView {
     /// The name.
     pub service_name: String,
@@ -122,6 +122,12 @@ pub struct ServiceView {
     pub problems: Vec<String>,
     /// Build information.
     pub build: Option<BuildView>,
+    /// The heartbeat's age when the last document was built, seconds.
+    pub heartbeat_age_seconds: Option<f64>,
+    /// Market data freshness from the last document (`null`: unknown or not a consumer).
+    pub marketdata_is_fresh: Option<bool>,
+    /// The safety gates from the last document.
+    pub safety: Option<Safety>,
     /// The last document received, redacted (detail view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<serde_json::Value>,
@@ -170,6 +176,13 @@ impl ServiceView {
                 build_id: d.build_id.clone(),
                 agent_mode: d.agent_identity.agent_mode.clone(),
             }),
+            heartbeat_age_seconds: t.typed.as_ref().and_then(|d| d.heartbeat.age_seconds),
+            marketdata_is_fresh: t
+                .typed
+                .as_ref()
+                .and_then(|d| d.marketdata.as_ref())
+                .and_then(|m| m.is_fresh),
+            safety: t.typed.as_ref().map(|d| d.safety.clone()),
             document: None,
         }
     }

@@ -29,8 +29,12 @@ enum Command {
     Evaluate(cmd::evaluate::Args),
     /// Check status documents against the contract.
     Validate(cmd::validate::Args),
-    /// Print the JSON Schema (draft 2020-12) of the status document.
-    Schema,
+    /// Print the JSON Schema (draft 2020-12) of the status document (or of the JSON report).
+    Schema {
+        /// The schema of `opsfloor report --format json` instead.
+        #[arg(long)]
+        report: bool,
+    },
     /// Market calendar queries.
     #[command(subcommand)]
     Calendar(cmd::calendar::Command),
@@ -38,6 +42,8 @@ enum Command {
     Fleet(cmd::fleet::Args),
     /// Serve /ops/status for a service configured from the environment (a sidecar for cron jobs).
     Probe(cmd::probe::Args),
+    /// The deployment report and go/no-go gate: poll once, apply the floor's rules, exit by state.
+    Report(cmd::report::Args),
     /// Run the Trading Floor aggregator: poll the inventory, serve the API, keep history.
     Serve(cmd::serve::Args),
 }
@@ -55,11 +61,12 @@ fn main() -> ExitCode {
     let outcome = match cli.command {
         Command::Evaluate(args) => cmd::evaluate::run(&args),
         Command::Validate(args) => cmd::validate::run(&args),
-        Command::Schema => cmd::print_schema(),
+        Command::Schema { report } => cmd::print_schema(report),
         Command::Calendar(command) => cmd::calendar::run(&command),
         Command::Fleet(args) => cmd::fleet::run(&args),
         Command::Probe(args) => cmd::probe::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
+        Command::Report(args) => cmd::report::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod evaluate;
 pub mod fleet;
 pub mod probe;
+pub mod report;
 pub mod serve;
 pub mod serve_util;
 pub mod validate;
@@ -13,8 +14,12 @@ use std::io::Write;
 use crate::error::CliError;
 
 /// `opsfloor schema`: the JSON Schema, byte for byte as committed in `schema/`.
-pub fn print_schema() -> Result<u8, CliError> {
-    let text = opsfloor_contract::schema::document_schema_json();
+pub fn print_schema(report: bool) -> Result<u8, CliError> {
+    let text = if report {
+        opsfloor_floor::report::Report::schema_json()
+    } else {
+        opsfloor_contract::schema::document_schema_json()
+    };
     write_stdout(text.as_bytes())?;
     Ok(0)
 }

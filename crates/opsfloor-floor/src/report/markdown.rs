@@ -1,0 +1,136 @@
+//! The report as GitHub-flavoured markdown.
+
+use std::fmt::Write as _;
+
+use super::cells::{build, heartbeat, marketdata, reasons, safety, state_note, state_word};
+use super::{Changes, Report};
+
+/// Escapes `|` so a value cannot break a table cell.
+fn cell(text: &str) -> String {
+    text.replace('|', "\\|")
+}
+
+/// Renders the report.
+pub fn render(r: &Report) -> String {
+    let mut out = String::new();
+    let f = &r.floor;
+    let _ = writeln!(out, "# Trading Floor report: {}\n", f.service_name);
+    let _ = writeln!(out, "Generated for {}.\n", r.generated_at);
+    let _ = writeln!(
+        out,
+        "**Floor: {}** — {}",
+        state_word(f.status.state),
+        reasons(&f.status.reason_codes)
+    );
+    if !r.contributors.is_empty() {
+        let _ = writeln!(
+            out,
+            "(rule {}; decided by {})",
+            r.rule,
+            r.contributors.join(", ")
+        );
+    } else {
+        let _ = writeln!(out, "(rule {})", r.rule);
+    }
+    let m = &r.market;
+    let open = match m.is_open {
+        Some(true) => "open",
+        Some(false) => "closed",
+        None => "unknown (outside the calendar's range)",
+    };
+    let _ = writeln!(
+        out,
+        "\nMarket ({}): **{open}**; next open {}, next close {}.\n",
+        m.calendar,
+        m.next_open_utc.as_deref().unwrap_or("-"),
+        m.next_close_utc.as_deref().unwrap_or("-")
+    );
+
+    let _ = writeln!(out, "## Top issues\n");
+    if r.top_issues.is_empty() {
+        let _ = writeln!(out, "None: every service is calm.\n");
+    } else {
+        let _ = writeln!(
+            out,
+            "| # | service | state | severity | reason | what to do |\n|---|---|---|---|---|---|"
+        );
+        for (i, issue) in r.top_issues.iter().enumerate() {
+            let codes: Vec<String> = issue.reason_codes.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                out,
+                "| {} | {} | {} | {} | {}: {} | {} |",
+                i + 1,
+                cell(&issue.service_name),
+                state_word(issue.state),
+                issue.severity,
+                codes.join(", "),
+                cell(&issue.description),
+                cell(&issue.runbook)
+            );
+        }
+        out.push('\n');
+    }
+
+    let _ = writeln!(out, "## Services\n");
+    let _ = writeln!(
+        out,
+        "| service | kind | criticality | state | reasons | build (sha / id / mode) | heartbeat age | market data | safety | url |\n\
+         |---|---|---|---|---|---|---|---|---|---|"
+    );
+    for s in &r.services {
+        let _ = writeln!(
+            out,
+            "| {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |",
+            cell(&s.service_name),
+            s.service_kind,
+            s.criticality.as_str(),
+            state_note(s),
+            cell(&reasons(&s.status.reason_codes)),
+            cell(&build(s)),
+            heartbeat(s),
+            marketdata(s),
+            safety(s),
+            cell(&s.url)
+        );
+    }
+    let problems: Vec<(&str, &String)> = r
+        .services
+        .iter()
+        .flat_map(|s| s.problems.iter().map(move |p| (s.service_name.as_str(), p)))
+        .collect();
+    if !problems.is_empty() {
+        let _ = writeln!(out, "\n### Problems\n");
+        for (name, p) in problems {
+            let _ = writeln!(out, "- `{name}`: {}", p.replace('`', "'"));
+        }
+    }
+    if let Some(c) = &r.changes {
+        out.push('\n');
+        out.push_str(&changes(c));
+    }
+    out
+}
+
+fn changes(c: &Changes) -> String {
+    let mut out = format!("## Changes since {}\n\n", c.previous_generated_at);
+    if c.is_empty() {
+        out.push_str("None.\n");
+        return out;
+    }
+    if let Some(f) = &c.floor {
+        let _ = writeln!(out, "- floor: {} → {}", f.from, f.to);
+    }
+    for s in &c.states {
+        let _ = writeln!(out, "- `{}`: {} → {}", s.service_name, s.from, s.to);
+    }
+    for b in &c.builds {
+        let _ = writeln!(out, "- `{}`: build {} → {}", b.service_name, b.from, b.to);
+    }
+    for name in &c.added {
+        let _ = writeln!(out, "- `{name}`: added");
+    }
+    for name in &c.removed {
+        let _ = writeln!(out, "- `{name}`: removed");
+    }
+    out
+}

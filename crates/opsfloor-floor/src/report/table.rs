@@ -1,0 +1,152 @@
+//! The report as a terminal table, coloured only when asked (a terminal without `NO_COLOR`).
+
+use std::fmt::Write as _;
+
+use opsfloor_contract::State;
+
+use super::Report;
+use super::cells::{build, heartbeat, marketdata, safety, state_note, state_word};
+
+/// An ANSI colour for a state: calm states are not warning colours.
+fn colour(state: State) -> &'static str {
+    match state {
+        State::Ok => "\x1b[32m",           // green
+        State::MarketClosed => "\x1b[34m", // blue: calm
+        State::Degraded => "\x1b[33m",     // yellow
+        State::Halted | State::Offline | State::Unknown => "\x1b[31m",
+    }
+}
+
+/// Renders the report; `colour` adds ANSI colours to the states.
+pub fn render(r: &Report, use_colour: bool) -> String {
+    let paint = |state: State, text: &str| {
+        if use_colour {
+            format!("{}{text}\x1b[0m", colour(state))
+        } else {
+            text.to_owned()
+        }
+    };
+    let mut out = String::new();
+    let f = &r.floor;
+    let codes: Vec<String> = f
+        .status
+        .reason_codes
+        .iter()
+        .map(ToString::to_string)
+        .collect();
+    let _ = writeln!(
+        out,
+        "{} at {}: {} {}",
+        f.service_name,
+        r.generated_at,
+        paint(f.status.state, state_word(f.status.state)),
+        if codes.is_empty() {
+            String::new()
+        } else {
+            format!("[{}]", codes.join(", "))
+        }
+    );
+    let open = match r.market.is_open {
+        Some(true) => "open",
+        Some(false) => "closed",
+        None => "unknown",
+    };
+    let _ = writeln!(
+        out,
+        "market {open} ({}); next open {}, next close {}\n",
+        r.market.calendar,
+        r.market.next_open_utc.as_deref().unwrap_or("-"),
+        r.market.next_close_utc.as_deref().unwrap_or("-")
+    );
+    let header = [
+        "SERVICE",
+        "KIND",
+        "CRITICALITY",
+        "STATE",
+        "BUILD",
+        "HEARTBEAT",
+        "MARKETDATA",
+        "SAFETY",
+    ];
+    let rows: Vec<[String; 8]> = r
+        .services
+        .iter()
+        .map(|s| {
+            [
+                s.service_name.clone(),
+                s.service_kind.to_string(),
+                s.criticality.as_str().to_owned(),
+                state_note(s),
+                build(s),
+                heartbeat(s),
+                marketdata(s),
+                safety(s),
+            ]
+        })
+        .collect();
+    let mut widths = header.map(|h| h.chars().count());
+    for row in &rows {
+        for (w, c) in widths.iter_mut().zip(row) {
+            *w = (*w).max(c.chars().count());
+        }
+    }
+    let line = |cells: Vec<String>, states: Option<State>| {
+        let mut text = String::new();
+        for (i, (c, w)) in cells.iter().zip(widths).enumerate() {
+            let pad = " ".repeat(w - c.chars().count());
+            let shown = match (i, states) {
+                (3, Some(state)) => paint(state, c),
+                _ => c.clone(),
+            };
+            let _ = write!(text, "{shown}{pad}  ");
+        }
+        text.trim_end().to_owned()
+    };
+    let _ = writeln!(
+        out,
+        "{}",
+        line(header.iter().map(|h| (*h).to_owned()).collect(), None)
+    );
+    for (row, s) in rows.into_iter().zip(&r.services) {
+        let _ = writeln!(out, "{}", line(row.to_vec(), Some(s.status.state)));
+    }
+    if !r.top_issues.is_empty() {
+        let _ = writeln!(out, "\nTop issues:");
+        for (i, issue) in r.top_issues.iter().enumerate() {
+            let codes: Vec<String> = issue.reason_codes.iter().map(ToString::to_string).collect();
+            let _ = writeln!(
+                out,
+                "{:>3}. {} {} [{}]: {}",
+                i + 1,
+                issue.service_name,
+                paint(issue.state, state_word(issue.state)),
+                codes.join(", "),
+                issue.runbook
+            );
+        }
+    }
+    if let Some(c) = &r.changes {
+        let _ = writeln!(
+            out,
+            "\nChanges since {}: {}",
+            c.previous_generated_at,
+            if c.is_empty() { "none" } else { "" }
+        );
+        if let Some(f) = &c.floor {
+            let _ = writeln!(out, "  floor: {} -> {}", f.from, f.to);
+        }
+        for s in &c.states {
+            let _ = writeln!(out, "  {}: {} -> {}", s.service_name, s.from, s.to);
+        }
+        for b in &c.builds {
+            let _ = writeln!(out, "  {}: build {} -> {}", b.service_name, b.from, b.to);
+        }
+        for n in &c.added {
+            let _ = writeln!(out, "  {n}: added");
+        }
+        for n in &c.removed {
+            let _ = writeln!(out, "  {n}: removed");
+        }
+    }
+    out
+}

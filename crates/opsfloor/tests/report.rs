@@ -1,0 +1,280 @@
+//! `opsfloor report`: golden files over recorded fleets (replay, no network), exit
+//! codes, bad inventories, `--since`, and a live run that replays byte for byte.
+
+use std::process::{Command, Output, Stdio};
+
+fn opsfloor(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args(args)
+        .env("NO_COLOR", "1")
+        .stdin(Stdio::null())
+        .output()
+        .expect("run opsfloor")
+}
+
+fn data(name: &str) -> String {
+    format!("{}/tests/data/{name}", env!("CARGO_MANIFEST_DIR"))
+}
+
+fn text(bytes: &[u8]) -> String {
+    String::from_utf8(bytes.to_vec()).expect("utf8")
+}
+
+/// Compares with `tests/golden/report/NAME`; `UPDATE_GOLDEN=1` rewrites it.
+fn golden(name: &str, actual: &str) {
+    let path = format!("{}/tests/golden/report/{name}", env!("CARGO_MANIFEST_DIR"));
+    if std::env::var_os("UPDATE_GOLDEN").is_some() {
+        std::fs::write(&path, actual).expect("write golden");
+    }
+    let expected = std::fs::read_to_string(&path).unwrap_or_default();
+    assert!(
+        expected == actual,
+        "{name} differs from its golden file:\n--- expected\n{expected}\n--- actual\n{actual}"
+    );
+}
+
+/// Every recorded fleet, with the exit code its floor state gives.
+const RECORDINGS: [(&str, i32); 7] = [
+    ("ok", 0),
+    ("market-closed", 0),
+    ("stale-marketdata", 2),
+    ("kill-switch", 2),
+    ("execution-disabled", 0),
+    ("service-down", 1),
+    ("broken", 1),
+];
+
+#[test]
+fn every_format_over_every_recording() {
+    for (name, code) in RECORDINGS {
+        let recording = data(&format!("recordings/{name}.json"));
+        for (format, ext) in [("markdown", "md"), ("json", "json"), ("table", "txt")] {
+            let o = opsfloor(&["report", "--replay", &recording, "--format", format]);
+            assert_eq!(
+                o.status.code(),
+                Some(code),
+                "{name} {format}: {}",
+                text(&o.stderr)
+            );
+            assert!(
+                o.stderr.is_empty(),
+                "replay never prints progress: {}",
+                text(&o.stderr)
+            );
+            golden(&format!("{name}.{ext}"), &text(&o.stdout));
+        }
+    }
+}
+
+#[test]
+fn the_json_report_is_the_api_shapes_and_deterministic() {
+    let recording = data("recordings/broken.json");
+    let a = opsfloor(&["report", "--replay", &recording, "--format", "json"]);
+    let b = opsfloor(&["report", "--replay", &recording, "--format", "json"]);
+    assert_eq!(a.stdout, b.stdout, "byte-identical");
+    let report: serde_json::Value = serde_json::from_slice(&a.stdout).expect("JSON");
+    assert_eq!(report["floor"]["service_kind"], "floor");
+    let legacy = &report["services"][5];
+    assert_eq!(legacy["service_name"], "legacy-risk");
+    assert_eq!(legacy["status"]["state"], "UNKNOWN");
+    assert!(
+        legacy["problems"]
+            .to_string()
+            .contains("/service_name: required field is missing"),
+        "{legacy}"
+    );
+    assert!(
+        legacy.get("document").is_none(),
+        "list entries carry no document"
+    );
+    assert!(
+        !a.stdout.windows(6).any(|w| w == b"s3cr3t"),
+        "never a secret in a report"
+    );
+}
+
+#[test]
+fn fail_on_moves_the_threshold() {
+    let degraded = data("recordings/service-down.json");
+    let closed = data("recordings/market-closed.json");
+    let ok = data("recordings/ok.json");
+    let code = |args: &[&str]| opsfloor(args).status.code();
+    assert_eq!(
+        code(&["report", "--replay", &degraded, "--fail-on", "halted"]),
+        Some(0),
+        "post-deploy accepts DEGRADED"
+    );
+    assert_eq!(
+        code(&["report", "--replay", &degraded, "--fail-on", "degraded"]),
+        Some(1)
+    );
+    assert_eq!(
+        code(&["report", "--replay", &closed, "--fail-on", "market_closed"]),
+        Some(5),
+        "strict go/no-go"
+    );
+    assert_eq!(
+        code(&["report", "--replay", &ok, "--fail-on", "market_closed"]),
+        Some(0)
+    );
+    let o = opsfloor(&["report", "--replay", &ok, "--fail-on", "green"]);
+    assert_eq!(o.status.code(), Some(64));
+    assert!(
+        text(&o.stderr).contains("expected ok, market_closed"),
+        "{}",
+        text(&o.stderr)
+    );
+}
+
+#[test]
+fn since_lists_what_changed() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let previous = dir.path().join("ok.json");
+    let o = opsfloor(&[
+        "report",
+        "--replay",
+        &data("recordings/ok.json"),
+        "--format",
+        "json",
+        "--out",
+        previous.to_str().expect("path"),
+    ]);
+    assert_eq!(o.status.code(), Some(0));
+    for (format, ext) in [("markdown", "md"), ("json", "json")] {
+        let o = opsfloor(&[
+            "report",
+            "--replay",
+            &data("recordings/broken.json"),
+            "--since",
+            previous.to_str().expect("path"),
+            "--format",
+            format,
+        ]);
+        golden(&format!("since-broken.{ext}"), &text(&o.stdout));
+    }
+    let o = opsfloor(&[
+        "report",
+        "--replay",
+        &data("recordings/ok.json"),
+        "--since",
+        "/nonexistent.json",
+    ]);
+    assert_eq!(o.status.code(), Some(66));
+}
+
+#[test]
+fn bad_inventories_name_file_line_and_field() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let path = dir.path().join("floor.toml");
+    std::fs::write(
+        &path,
+        "[[services]]\nname = \"md\"\nkind = \"risk\"\nurl = \"http://127.0.0.1:1\"\n",
+    )
+    .expect("write");
+    let o = opsfloor(&[
+        "report",
+        "--config",
+        path.to_str().expect("path"),
+        "--quiet",
+    ]);
+    assert_eq!(o.status.code(), Some(78));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("floor.toml:3") && err.contains("kind") && err.contains("risk"),
+        "{err}"
+    );
+    let o = opsfloor(&["report", "--config", "/nonexistent/floor.toml"]);
+    assert_eq!(o.status.code(), Some(78));
+    assert!(text(&o.stderr).contains("/nonexistent/floor.toml"));
+    let o = opsfloor(&["report"]);
+    assert_eq!(
+        o.status.code(),
+        Some(64),
+        "--config or --replay is required"
+    );
+}
+
+/// A child killed when the test ends.
+struct Child(std::process::Child);
+
+impl Drop for Child {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_live_report_replays_byte_for_byte() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let base = std::net::TcpListener::bind("127.0.0.1:0")
+        .expect("bind")
+        .local_addr()
+        .expect("addr")
+        .port()
+        - 30;
+    let inventory = dir.path().join("floor.toml");
+    let fleet = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args([
+            "fleet",
+            "--base-port",
+            &base.to_string(),
+            "--now",
+            "2026-01-07T15:00:00Z",
+            "--scenario",
+            "service-down",
+        ])
+        .arg("--dir")
+        .arg(dir.path().join("control"))
+        .arg("--write-inventory")
+        .arg(&inventory)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("spawn fleet");
+    let _fleet = Child(fleet);
+    // Wait for the inventory and for marketdata to answer.
+    let start = std::time::Instant::now();
+    while !(inventory.exists() && std::net::TcpStream::connect(("127.0.0.1", base)).is_ok()) {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(10),
+            "fleet did not start"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+    let recording = dir.path().join("rec.json");
+    let inv = inventory.to_str().expect("path");
+    let live = opsfloor(&[
+        "report",
+        "--config",
+        inv,
+        "--format",
+        "json",
+        "--now",
+        "2026-01-07T15:00:05Z",
+        "--record",
+        recording.to_str().expect("path"),
+        "--quiet",
+    ]);
+    assert_eq!(
+        live.status.code(),
+        Some(1),
+        "whale-strategy down degrades the floor: {}",
+        text(&live.stderr)
+    );
+    assert!(live.stderr.is_empty(), "--quiet");
+    let replay = opsfloor(&[
+        "report",
+        "--replay",
+        recording.to_str().expect("path"),
+        "--format",
+        "json",
+    ]);
+    assert_eq!(live.stdout, replay.stdout);
+    let report: serde_json::Value = serde_json::from_slice(&live.stdout).expect("JSON");
+    assert_eq!(report["services"][2]["status"]["state"], "OFFLINE");
+    assert_eq!(
+        report["services"][2]["status"]["reason_codes"][0],
+        "UNREACHABLE"
+    );
+}
