@@ -3,6 +3,7 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
+use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
 use jiff::Timestamp;
@@ -28,7 +29,12 @@ pub struct ServeConfig {
     pub retention: Duration,
     /// The clock.
     pub now: Now,
+    /// More routes served next to the API (the dashboard), built from the API's state.
+    pub pages: Option<Pages>,
 }
+
+/// Builds extra routes (such as the dashboard's pages) from the API's state.
+pub type Pages = Arc<dyn Fn(ApiState) -> axum::Router + Send + Sync>;
 
 impl std::fmt::Debug for ServeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {

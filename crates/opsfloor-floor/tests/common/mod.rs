@@ -66,6 +66,7 @@ impl Setup {
             db,
             retention: Duration::from_secs(90 * 86_400),
             now: Arc::new(move || clock.now()),
+            pages: None,
         })
         .await
         .expect("floor starts")
