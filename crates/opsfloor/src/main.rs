@@ -42,6 +42,8 @@ enum Command {
     Fleet(cmd::fleet::Args),
     /// Serve /ops/status for a service configured from the environment (a sidecar for cron jobs).
     Probe(cmd::probe::Args),
+    /// The demo: a simulated fleet and its floor together; prints the dashboard's URL.
+    Demo(cmd::demo::Args),
     /// The deployment report and go/no-go gate: poll once, apply the floor's rules, exit by state.
     Report(cmd::report::Args),
     /// Run the Trading Floor aggregator: poll the inventory, serve the API, keep history.
@@ -67,6 +69,7 @@ fn main() -> ExitCode {
         Command::Probe(args) => cmd::probe::run(&args),
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Report(args) => cmd::report::run(&args),
+        Command::Demo(args) => cmd::demo::run(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

@@ -1,6 +1,7 @@
 //! One module per subcommand.
 
 pub mod calendar;
+pub mod demo;
 pub mod evaluate;
 pub mod fleet;
 pub mod probe;
