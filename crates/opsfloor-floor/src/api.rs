@@ -137,7 +137,7 @@ async fn service(AxumState(s): AxumState<ApiState>, Path(name): Path<String>) ->
 struct TransitionParams {
     service: Option<String>,
     since: Option<String>,
-    limit: Option<usize>,
+    limit: Option<String>,
 }
 
 /// One transition as the API and the stream show it.
@@ -186,6 +186,15 @@ async fn transitions(
         Ok(since) => since,
         Err(e) => return error(StatusCode::BAD_REQUEST, format!("since: {e}")),
     };
+    let limit = match p.limit.as_deref().map(str::parse::<usize>).transpose() {
+        Ok(limit) => limit.unwrap_or(100).min(10_000),
+        Err(_) => {
+            return error(
+                StatusCode::BAD_REQUEST,
+                "limit: expected a whole number, such as 100",
+            );
+        }
+    };
     let subject = p.service.map(|name| {
         if name == "@floor" {
             Subject::Floor
@@ -196,8 +205,8 @@ async fn transitions(
     let query = TransitionQuery {
         subject,
         since,
+        limit,
         until: None,
-        limit: p.limit.unwrap_or(100).min(10_000),
     };
     match history.transitions(&query).await {
         Ok(rows) => {

@@ -50,6 +50,8 @@ pub struct FloorState {
     pub last_cycle: Option<Timestamp>,
     /// How long the last cycle took.
     pub last_cycle_duration: Option<Duration>,
+    /// False while the floor's verdict is only the placeholder from before the first cycle.
+    floor_known: bool,
 }
 
 impl FloorState {
@@ -108,6 +110,7 @@ impl FloorState {
             started: now,
             last_cycle: Some(now),
             last_cycle_duration: None,
+            floor_known: true,
         };
         state.verdict = state.roll(now);
         state
@@ -180,12 +183,15 @@ impl Floor {
             started,
             last_cycle: None,
             last_cycle_duration: None,
+            floor_known: false,
         };
         state.verdict = state.roll(started);
         if let Some((_, s, codes, at)) = resumed.iter().find(|r| r.0.is_none()) {
-            if *s == state.verdict.state && *codes == state.verdict.reason_codes {
-                state.since = *at;
-            }
+            // Resume the floor's last known state and its "since".
+            state.verdict.state = *s;
+            state.verdict.reason_codes = codes.clone();
+            state.since = *at;
+            state.floor_known = true;
         }
         let (events, _) = broadcast::channel(1024);
         let metrics = Arc::new(Metrics::new());
@@ -387,13 +393,16 @@ fn track(
 
 fn roll_floor(state: &mut FloorState, now: Timestamp) -> Option<Event> {
     let verdict = state.roll(now);
-    if verdict.state == state.verdict.state && verdict.reason_codes == state.verdict.reason_codes {
+    if state.floor_known
+        && verdict.state == state.verdict.state
+        && verdict.reason_codes == state.verdict.reason_codes
+    {
         // Same state: contributors may shift, "since" does not.
         state.verdict = verdict;
         return None;
     }
     let change = Change {
-        from: Some(state.verdict.state),
+        from: state.floor_known.then_some(state.verdict.state),
         to: verdict.state,
         reason_codes: verdict.reason_codes.clone(),
         at: now,

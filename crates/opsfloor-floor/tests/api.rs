@@ -79,8 +79,21 @@ async fn history_survives_a_restart() {
     let floor = setup.floor(&inventory, Some(db.clone())).await;
     let first = expect_floor(&floor, "OK []").await;
     let since = first["since"].clone();
-    let (_, t) = get(&floor, "/api/v1/transitions?service=@floor").await;
-    assert_eq!(t["transitions"][0]["to"], "OK", "{t}");
+    // History is written just after the state changes: wait for the row.
+    let start = std::time::Instant::now();
+    let t = loop {
+        let (_, t) = get(&floor, "/api/v1/transitions?service=@floor").await;
+        if t["transitions"][0]["to"] == "OK" {
+            break t;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{t}");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(
+        t["transitions"][0]["from"],
+        serde_json::Value::Null,
+        "the first state known has no `from`"
+    );
     let (_, t) = get(
         &floor,
         &format!("/api/v1/transitions?service={GAMMA}&limit=1"),
