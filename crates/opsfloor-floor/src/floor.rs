@@ -195,6 +195,7 @@ impl Floor {
         }
         let (events, _) = broadcast::channel(1024);
         let metrics = Arc::new(Metrics::new());
+        metrics.observe_states(&state, &[], true);
         Ok(Floor {
             state: Arc::new(RwLock::new(state)),
             events,
@@ -267,6 +268,7 @@ impl Floor {
                 }
             }
             events.extend(roll_floor(state, now));
+            self.metrics.observe_states(state, &events, true);
             events
         });
         self.publish(&events);
@@ -349,9 +351,11 @@ impl Floor {
                 }
             }
             events.extend(roll_floor(state, now));
+            self.metrics.observe_states(state, &events, false);
             state.last_cycle = Some(now);
-            state.last_cycle_duration = Some(started.elapsed());
-            self.metrics.observe_states(state);
+            let took = started.elapsed();
+            state.last_cycle_duration = Some(took);
+            self.metrics.set_cycle(took);
             events
         });
         self.publish(&events);

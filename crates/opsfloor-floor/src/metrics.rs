@@ -18,7 +18,8 @@ use prometheus_client::metrics::gauge::Gauge;
 use prometheus_client::metrics::histogram::{Histogram, exponential_buckets};
 use prometheus_client::registry::Registry;
 
-use crate::floor::FloorState;
+use crate::floor::{Event, FloorState};
+use crate::tracker::Tracked;
 
 #[derive(Debug, Clone, Hash, PartialEq, Eq, EncodeLabelSet)]
 struct ServiceStateLabels {
@@ -116,32 +117,36 @@ impl Metrics {
         }
     }
 
-    pub(crate) fn observe_states(&self, state: &FloorState) {
-        self.service_state.clear();
+    /// Updates the state gauges after a cycle. Only services that changed are
+    /// touched (a 10,000-service floor would otherwise rebuild 60,000 label sets a
+    /// cycle); `full` rebuilds everything, after an inventory reload.
+    pub(crate) fn observe_states(&self, state: &FloorState, events: &[Event], full: bool) {
+        let labels = |s: &Tracked, candidate: State| ServiceStateLabels {
+            service: s.name.clone(),
+            kind: s.kind.as_str().to_owned(),
+            criticality: s.criticality.as_str().to_owned(),
+            state: candidate.as_str().to_owned(),
+        };
+        if full {
+            self.service_state.clear();
+        }
+        let changed = |name: &str| events.iter().any(|e| e.service.as_deref() == Some(name));
         for s in &state.services {
-            for candidate in State::ALL {
-                let labels = ServiceStateLabels {
-                    service: s.name.clone(),
-                    kind: s.kind.as_str().to_owned(),
-                    criticality: s.criticality.as_str().to_owned(),
-                    state: candidate.as_str().to_owned(),
-                };
-                self.service_state
-                    .get_or_create(&labels)
-                    .set(i64::from(candidate == s.state));
+            if full || changed(&s.name) {
+                for candidate in State::ALL {
+                    self.service_state.get_or_create(&labels(s, candidate)).set(i64::from(candidate == s.state));
+                }
             }
         }
         for candidate in State::ALL {
-            let labels = StateLabels {
-                state: candidate.as_str().to_owned(),
-            };
-            self.floor_state
-                .get_or_create(&labels)
-                .set(i64::from(candidate == state.verdict.state));
+            let labels = StateLabels { state: candidate.as_str().to_owned() };
+            self.floor_state.get_or_create(&labels).set(i64::from(candidate == state.verdict.state));
         }
-        if let Some(d) = state.last_cycle_duration {
-            self.cycle.set(d.as_secs_f64());
-        }
+    }
+
+    /// Records how long the last poll cycle took (metrics update included).
+    pub(crate) fn set_cycle(&self, duration: std::time::Duration) {
+        self.cycle.set(duration.as_secs_f64());
     }
 
     /// The text exposition.

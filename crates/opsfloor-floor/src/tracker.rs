@@ -82,8 +82,8 @@ pub struct Tracked {
     pub evaluated: Option<(State, Vec<ReasonCode>)>,
     /// What is wrong with the last document, by JSON pointer.
     pub problems: Vec<String>,
-    /// The last document received (raw JSON, unredacted: redact before showing).
-    pub document: Option<serde_json::Value>,
+    /// The last document received, as text (unredacted: redact before showing).
+    pub document: Option<Box<str>>,
     /// The last valid document, typed.
     pub typed: Option<Document>,
     /// False while `state` is only a placeholder (never resumed, never observed).
@@ -325,10 +325,11 @@ mod tests {
         let mut raw: serde_json::Value = serde_json::from_str(SEED).expect("seed");
         raw["status"]["last_updated_utc"] = "2026-01-07T15:00:00Z".into();
         edit(&mut raw);
-        let received = opsfloor_contract::parse_document(&raw.to_string()).expect("JSON");
+        let text = raw.to_string();
+        let received = opsfloor_contract::parse_document(&text).expect("JSON");
         Outcome::Document {
             received: Box::new(received),
-            raw,
+            raw: text.into(),
         }
     }
 

@@ -190,7 +190,12 @@ impl ServiceView {
     /// The detail entry: the list entry plus the redacted last document.
     pub fn detail(t: &Tracked, now: Timestamp) -> ServiceView {
         let mut view = ServiceView::of(t, now);
-        view.document = t.document.as_ref().map(redact);
+        // Parsed only here, on request. The text was JSON when it arrived.
+        view.document = t
+            .document
+            .as_deref()
+            .and_then(|text| serde_json::from_str::<serde_json::Value>(text).ok())
+            .map(|v| redact(&v));
         view
     }
 }

@@ -80,7 +80,9 @@ impl Recorded {
     pub fn of(outcome: &Option<Outcome>) -> Recorded {
         match outcome {
             None => Recorded::NotPolled,
-            Some(Outcome::Document { raw, .. }) => Recorded::Document { body: raw.clone() },
+            Some(Outcome::Document { raw, .. }) => Recorded::Document {
+                body: serde_json::from_str(raw).unwrap_or(serde_json::Value::Null),
+            },
             Some(Outcome::Untrusted { problem }) => Recorded::Untrusted {
                 problem: problem.clone(),
             },
@@ -103,7 +105,7 @@ impl Recorded {
             Recorded::Document { body } => Some(match parse_document(&body.to_string()) {
                 Ok(received) => Outcome::Document {
                     received: Box::new(received),
-                    raw: body.clone(),
+                    raw: body.to_string().into(),
                 },
                 Err(e) => Outcome::Untrusted {
                     problem: format!("not JSON: {e}"),
