@@ -413,6 +413,7 @@ fn roll_floor(state: &mut FloorState, now: Timestamp) -> Option<Event> {
     };
     state.verdict = verdict;
     state.since = now;
+    state.floor_known = true;
     Some(Event {
         service: None,
         change,

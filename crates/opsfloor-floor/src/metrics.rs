@@ -134,13 +134,19 @@ impl Metrics {
         for s in &state.services {
             if full || changed(&s.name) {
                 for candidate in State::ALL {
-                    self.service_state.get_or_create(&labels(s, candidate)).set(i64::from(candidate == s.state));
+                    self.service_state
+                        .get_or_create(&labels(s, candidate))
+                        .set(i64::from(candidate == s.state));
                 }
             }
         }
         for candidate in State::ALL {
-            let labels = StateLabels { state: candidate.as_str().to_owned() };
-            self.floor_state.get_or_create(&labels).set(i64::from(candidate == state.verdict.state));
+            let labels = StateLabels {
+                state: candidate.as_str().to_owned(),
+            };
+            self.floor_state
+                .get_or_create(&labels)
+                .set(i64::from(candidate == state.verdict.state));
         }
     }
 

@@ -145,11 +145,15 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let addr = listener.local_addr().map_err(io("listener"))?;
     let (stop, stopped) = watch::channel(false);
 
-    let app = router(ApiState {
+    let api_state = ApiState {
         floor: floor.clone(),
         history: history.clone(),
         stopping: stopped.clone(),
-    });
+    };
+    let mut app = router(api_state.clone());
+    if let Some(pages) = &config.pages {
+        app = app.merge(pages(api_state));
+    }
     let mut http_stopped = stopped.clone();
     let http = tokio::spawn(async move {
         let shutdown = async move {

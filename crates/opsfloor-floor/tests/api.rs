@@ -165,3 +165,50 @@ async fn no_write_endpoints_and_unknown_services_are_404() {
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn the_floor_records_a_transition_only_when_it_changes() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let db = setup.dir.path().join("h.sqlite");
+    let floor = setup.floor(&setup.inventory(""), Some(db)).await;
+    let first = expect_floor(&floor, "OK []").await;
+    // Several more cycles (200 ms each) with nothing changing.
+    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    let (_, later) = get(&floor, "/api/v1/floor").await;
+    assert_eq!(
+        later["since"], first["since"],
+        "since moves only on a change"
+    );
+    let (_, t) = get(&floor, "/api/v1/transitions?service=@floor").await;
+    assert_eq!(t["transitions"].as_array().map(Vec::len), Some(1), "{t}");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn pages_are_mounted_next_to_the_api() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let clock = setup.clock;
+    let pages: opsfloor_floor::server::Pages = std::sync::Arc::new(|_state| {
+        axum::Router::new().route("/hello", axum::routing::get(|| async { "pages" }))
+    });
+    let floor = opsfloor_floor::server::start(opsfloor_floor::server::ServeConfig {
+        inventory: setup.inventory(""),
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        db: None,
+        retention: Duration::from_secs(86_400),
+        now: std::sync::Arc::new(move || clock.now()),
+        pages: Some(pages),
+    })
+    .await
+    .expect("start");
+    let body = reqwest::get(format!("http://{}/hello", floor.addr))
+        .await
+        .expect("GET")
+        .text()
+        .await
+        .expect("text");
+    assert_eq!(body, "pages");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}

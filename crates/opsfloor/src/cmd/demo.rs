@@ -69,7 +69,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             db: Some(dir.join("history.sqlite")),
             retention: Duration::from_secs(90 * 86_400),
             now: Arc::new(move || clock.now()),
-            pages: None,
+            pages: Some(Arc::new(opsfloor_dashboard::pages)),
         };
         let floor = match start(serve).await {
             Ok(floor) => floor,

@@ -59,7 +59,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         },
         retention: Duration::from_secs(args.retention_days.saturating_mul(86_400)),
         now: Arc::new(move || clock.now()),
-        pages: None,
+        pages: Some(Arc::new(opsfloor_dashboard::pages)),
     };
     runtime()?.block_on(async {
         let running = start(config.clone())

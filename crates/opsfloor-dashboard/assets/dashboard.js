@@ -1,0 +1,243 @@
+// opsfloor dashboard: live updates for the floor page, and the market countdown.
+// The page is complete without this script (it then refreshes itself every 10 s).
+// With it, the page follows /api/v1/stream and changes text and classes in place
+// only: nothing is added, removed or resized, so nothing shifts. The words come
+// from the server's own vocabulary (#vocabulary), so an updated row reads exactly
+// like a freshly rendered one. Times are the floor's clock, which may be simulated:
+// the offset from this machine's clock is taken from the page's data-now.
+(function () {
+  'use strict';
+  var body = document.body;
+  var tz = body.getAttribute('data-tz') || 'UTC';
+  var rendered = Date.parse(body.getAttribute('data-now') || '');
+  var skew = isNaN(rendered) ? 0 : rendered - Date.now();
+  function now() { return Date.now() + skew; }
+  function q(sel, root) { return (root || document).querySelector(sel); }
+
+  // Formatting, exactly as the server does it (src/words.rs).
+  function pad(n) { return n < 10 ? '0' + n : String(n); }
+  function span(s) {
+    s = Math.max(0, Math.floor(s));
+    if (s < 60) return s + ' s';
+    if (s < 3600) return Math.floor(s / 60) + ' min';
+    if (s < 86400) return Math.floor(s / 3600) + ' h ' + pad(Math.floor((s % 3600) / 60)) + ' min';
+    return Math.floor(s / 86400) + ' d ' + Math.floor((s % 86400) / 3600) + ' h';
+  }
+  function countdown(s) {
+    s = Math.max(0, Math.floor(s));
+    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600);
+    var m = Math.floor((s % 3600) / 60), sec = s % 60;
+    if (d > 0) return d + ' d ' + h + ' h ' + pad(m) + ' min';
+    if (h > 0) return h + ' h ' + pad(m) + ' min ' + pad(sec) + ' s';
+    return m + ' min ' + pad(sec) + ' s';
+  }
+  function ago(s) { return s < 1 ? 'just now' : span(s) + ' ago'; }
+  function millis(ms) { return typeof ms === 'number' && isFinite(ms) ? ms.toFixed(1) + ' ms' : '\u2013'; }
+  function secsSince(iso, t) { return Math.floor((t - Date.parse(iso)) / 1000); }
+  function dayTime(iso, zone) {
+    var opts = { weekday: 'short', day: 'numeric', month: 'short', hour: '2-digit',
+      minute: '2-digit', hourCycle: 'h23', timeZoneName: 'short' };
+    if (zone) opts.timeZone = zone;
+    var p = {};
+    try {
+      new Intl.DateTimeFormat('en-US', opts).formatToParts(new Date(iso)).forEach(function (x) { p[x.type] = x.value; });
+    } catch (e) { return ''; }
+    return p.weekday + ' ' + p.day + ' ' + p.month + ' ' + p.hour + ':' + p.minute + ' ' + p.timeZoneName;
+  }
+  function utcLong(iso) { return iso.replace('T', ' ').replace('Z', ' UTC'); }
+  function setText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
+  function setClass(el, cls) { if (el && el.className !== cls) el.className = cls; }
+
+  // Ticks: the countdown, "your time", and every "for …" once a second.
+  var model = null; // name -> service view, once the stream has sent a snapshot
+  var rows = new Map();
+  var lastMarketFetch = 0;
+  function tick() {
+    var t = now();
+    document.querySelectorAll('.count[data-at]').forEach(function (el) {
+      var left = Math.floor((Date.parse(el.getAttribute('data-at')) - t) / 1000);
+      setText(el, 'in ' + countdown(left));
+      if (left <= 0 && model && t - lastMarketFetch > 5000) { lastMarketFetch = t; refresh(); }
+    });
+    document.querySelectorAll('.m-local[data-at]').forEach(function (el) {
+      setText(el, 'Your time: ' + dayTime(el.getAttribute('data-at')));
+    });
+    var since = q('#banner time');
+    if (since) setText(q('.b-for'), 'for ' + span(secsSince(since.getAttribute('datetime'), t)));
+    if (model) {
+      rows.forEach(function (tr, name) {
+        var v = model.get(name);
+        if (!v) return;
+        setText(tr.cells[3], span(secsSince(v.since, t)));
+        setText(tr.cells[4], pollText(v, t));
+      });
+    }
+  }
+
+  var vocabEl = document.getElementById('vocabulary');
+  if (body.getAttribute('data-page') !== 'floor' || !vocabEl || !window.EventSource || !window.fetch) {
+    tick();
+    setInterval(tick, 1000);
+    return;
+  }
+  var vocab = JSON.parse(vocabEl.textContent);
+  var ORDER = ['OK', 'DEGRADED', 'HALTED', 'MARKET_CLOSED', 'OFFLINE', 'UNKNOWN'];
+  document.querySelectorAll('table.services tbody tr:not(.g)').forEach(function (tr) {
+    var a = q('th a', tr);
+    if (a) rows.set(a.textContent, tr);
+  });
+
+  function asleep(state, codes) { return state === 'OFFLINE' && codes.indexOf('EXECUTION_DISABLED') >= 0; }
+  function look(state, codes) {
+    if (asleep(state, codes)) return vocab.asleep;
+    return vocab.states[state] || vocab.states.UNKNOWN;
+  }
+  function reasonText(state, codes, fallback) {
+    if (asleep(state, codes)) return vocab.asleep.note;
+    if (!codes.length) return fallback;
+    return codes.map(function (c) { return vocab.reasons[c] || c; }).join('; ');
+  }
+  function pollText(v, t) {
+    if (v.consecutive_failures > 0) {
+      return v.last_seen_utc ? 'last seen ' + ago(secsSince(v.last_seen_utc, t)) : 'never seen';
+    }
+    if (v.last_poll_utc) return ago(secsSince(v.last_poll_utc, t));
+    return v.expected_to_run ? 'not yet polled' : 'not polled';
+  }
+
+  function paintRow(tr, v, t) {
+    var st = v.status, l = look(st.state, st.reason_codes);
+    setClass(tr, l['class'] + (v.consecutive_failures > 0 ? ' late' : ''));
+    var c = tr.cells;
+    setText(c[1].firstElementChild, l.word);
+    var code = c[2].firstElementChild;
+    setText(code, st.reason_codes.join(', '));
+    var reason = reasonText(st.state, st.reason_codes, vocab.ok_service);
+    if (st.reason_codes.length) {
+      if (c[2].getAttribute('title') !== reason) c[2].setAttribute('title', reason);
+    } else if (c[2].hasAttribute('title')) {
+      c[2].removeAttribute('title');
+    }
+    var rest = ' ' + reason;
+    if (code.nextSibling) {
+      if (code.nextSibling.nodeValue !== rest) code.nextSibling.nodeValue = rest;
+    } else {
+      c[2].appendChild(document.createTextNode(rest));
+    }
+    setText(c[3], span(secsSince(v.since, t)));
+    setText(c[4], pollText(v, t));
+    setText(c[5], millis(v.latency_ms));
+    setText(c[6], v.criticality);
+  }
+
+  function paintCounts() {
+    if (!model) return;
+    var n = {}, total = 0;
+    model.forEach(function (v) { n[v.status.state] = (n[v.status.state] || 0) + 1; total += 1; });
+    var text = total + ' service' + (total === 1 ? '' : 's');
+    ORDER.forEach(function (s) {
+      if (n[s]) text += (text.indexOf(':') >= 0 ? ' \u00b7 ' : ': ') + n[s] + ' ' + vocab.states[s].word;
+    });
+    setText(q('.b-counts'), text);
+  }
+
+  function paintBanner(state, codes, since, contributors) {
+    var l = look(state, codes);
+    setClass(q('#banner-box'), 'banner ' + l['class']);
+    q('#banner').setAttribute('data-state', state);
+    setText(q('.b-word'), l.word);
+    setText(q('.b-codes'), codes.join(', '));
+    setText(q('.b-reason'), reasonText(state, codes, vocab.ok_floor));
+    var time = q('#banner time');
+    if (time.getAttribute('datetime') !== since) {
+      time.setAttribute('datetime', since);
+      var zoned = tz === 'UTC' ? '' : dayTime(since, tz);
+      setText(time, (zoned ? zoned + ' \u00b7 ' : '') + utcLong(since));
+    }
+    if (contributors) {
+      var named = contributors.slice(0, 5).join(', ');
+      var more = contributors.length > 5 ? ' and ' + (contributors.length - 5) + ' more' : '';
+      setText(q('.b-contrib'), contributors.length ? 'Decided by ' + named + more : '');
+    }
+  }
+
+  function paintMarket(m) {
+    var box = q('#market'), open = m.is_open;
+    var next = open === true ? m.next_close_utc : open === false ? m.next_open_utc : null;
+    var count = q('.count', box);
+    if (!next || !count) { if (next || count) location.reload(); return; }
+    setClass(box, 'market ' + (open ? 'm-open' : 'm-closed'));
+    setText(q('.m-word', box), open ? 'Market open' : 'Market closed');
+    setText(q('.m-verb', box), open ? 'closes' : 'opens');
+    count.setAttribute('data-at', next);
+    q('.m-local', box).setAttribute('data-at', next);
+    setText(q('.m-zoned', box), dayTime(next, tz));
+    setText(q('.m-utc', box), dayTime(next, 'UTC').replace(/ (GMT|UTC)$/, ' UTC'));
+  }
+
+  function applyFloor(f) {
+    var s = f.floor.status;
+    paintBanner(s.state, s.reason_codes, f.since, f.contributors);
+    paintMarket(f.market);
+  }
+
+  function applyServices(list) {
+    var t = now(), next = new Map();
+    list.forEach(function (v) { next.set(v.service_name, v); });
+    if (next.size !== rows.size || list.some(function (v) { return !rows.has(v.service_name); })) {
+      location.reload(); // the inventory changed: the server lays the groups out again
+      return;
+    }
+    model = next;
+    list.forEach(function (v) { paintRow(rows.get(v.service_name), v, t); });
+    paintCounts();
+  }
+
+  // At most one refresh in flight and one every two seconds, however busy the stream.
+  var timer = null, lastRefresh = 0;
+  function refresh() {
+    if (timer) return;
+    var wait = Math.max(400, lastRefresh + 2000 - Date.now());
+    timer = setTimeout(function () {
+      lastRefresh = Date.now();
+      Promise.all([
+        fetch('/api/v1/floor', { cache: 'no-store' }).then(function (r) { return r.json(); }),
+        fetch('/api/v1/services', { cache: 'no-store' }).then(function (r) { return r.json(); })
+      ]).then(function (both) {
+        timer = null;
+        applyFloor(both[0]);
+        applyServices(both[1].services);
+      }).catch(function () { timer = null; /* the stream's reconnect brings a snapshot */ });
+    }, wait);
+  }
+
+  var live = q('#live');
+  var stream = new EventSource('/api/v1/stream');
+  stream.addEventListener('open', function () { setText(live, 'Live: changes appear as they happen.'); });
+  stream.addEventListener('error', function () { setText(live, 'Connection to the floor lost: reconnecting\u2026'); });
+  stream.addEventListener('snapshot', function (e) {
+    var d = JSON.parse(e.data);
+    skew = Date.parse(d.floor.floor.status.last_updated_utc) - Date.now();
+    applyFloor(d.floor);
+    applyServices(d.services);
+  });
+  stream.addEventListener('transition', function (e) {
+    var tr = JSON.parse(e.data), t = now();
+    if (tr.service === null) {
+      var shown = q('#banner').getAttribute('data-state'), codes = q('.b-codes').textContent;
+      paintBanner(tr.to, tr.reason_codes, tr.at, null);
+      if (shown === tr.to && codes === tr.reason_codes.join(', ')) return; // nothing else changed
+    } else if (model && model.has(tr.service) && rows.has(tr.service)) {
+      var v = model.get(tr.service);
+      v.status.state = tr.to;
+      v.status.reason_codes = tr.reason_codes;
+      v.since = tr.at;
+      paintRow(rows.get(tr.service), v, t);
+      paintCounts();
+    }
+    refresh(); // since, last poll and latency: from the API
+  });
+  setInterval(refresh, 15000);
+  tick();
+  setInterval(tick, 1000);
+})();

@@ -1,0 +1,125 @@
+//! What every page shares: the document head, the header with its navigation, the
+//! footer (the `base.html` template's data).
+
+use jiff::Timestamp;
+use opsfloor_contract::time::format_timestamp;
+
+use crate::assets::HREFS;
+use crate::clock::{Zone, utc_long};
+
+/// One link of the navigation.
+#[derive(Debug, Clone)]
+pub struct NavItem {
+    /// Where.
+    pub href: &'static str,
+    /// The link's text.
+    pub label: &'static str,
+    /// This is the page shown.
+    pub current: bool,
+}
+
+/// Which page.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Page {
+    /// `/`.
+    Floor,
+    /// `/services/{name}`.
+    Service,
+    /// `/history`.
+    History,
+    /// `/report`.
+    Report,
+    /// Not found.
+    Missing,
+}
+
+impl Page {
+    fn id(self) -> &'static str {
+        match self {
+            Page::Floor => "floor",
+            Page::Service => "service",
+            Page::History => "history",
+            Page::Report => "report",
+            Page::Missing => "missing",
+        }
+    }
+}
+
+/// The layout's data.
+#[derive(Debug, Clone)]
+pub struct Chrome {
+    /// The document title.
+    pub title: String,
+    /// The floor's name (from the inventory).
+    pub floor_name: String,
+    /// `floor`, `service`, …: the script reads it from `<body data-page>`.
+    pub page: &'static str,
+    /// Wall-screen mode: larger type, no navigation.
+    pub kiosk: bool,
+    /// Refresh every 10 s when scripts are off.
+    pub refresh: bool,
+    /// The floor's clock when the page was rendered (RFC 3339), for the script.
+    pub now_iso: String,
+    /// The same, for people.
+    pub now_text: String,
+    /// The calendar's zone (IANA), for the script.
+    pub tz: String,
+    /// The zone's label (`New York`).
+    pub tz_label: String,
+    /// The stylesheet's URL.
+    pub css: &'static str,
+    /// The script's URL.
+    pub js: &'static str,
+    /// The icon's URL.
+    pub icon: &'static str,
+    /// The navigation.
+    pub nav: Vec<NavItem>,
+    /// opsfloor's version.
+    pub version: &'static str,
+}
+
+impl Chrome {
+    /// The layout for `page`, titled `title`.
+    pub fn new(
+        page: Page,
+        title: String,
+        floor_name: &str,
+        zone: &Zone,
+        now: Timestamp,
+        kiosk: bool,
+    ) -> Chrome {
+        let current = |p: Page| p == page;
+        Chrome {
+            title,
+            floor_name: floor_name.to_owned(),
+            page: page.id(),
+            kiosk,
+            refresh: page == Page::Floor,
+            now_iso: format_timestamp(now),
+            now_text: utc_long(now),
+            tz: zone.iana().to_owned(),
+            tz_label: zone.label().to_owned(),
+            css: HREFS.css.as_str(),
+            js: HREFS.js.as_str(),
+            icon: HREFS.icon.as_str(),
+            nav: vec![
+                NavItem {
+                    href: "/",
+                    label: "Floor",
+                    current: current(Page::Floor),
+                },
+                NavItem {
+                    href: "/history",
+                    label: "History",
+                    current: current(Page::History),
+                },
+                NavItem {
+                    href: "/report",
+                    label: "Report",
+                    current: current(Page::Report),
+                },
+            ],
+            version: env!("CARGO_PKG_VERSION"),
+        }
+    }
+}

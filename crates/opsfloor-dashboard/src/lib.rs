@@ -1,0 +1,70 @@
+//! The calm Trading Floor dashboard: server-rendered pages that the floor serves next
+//! to its API (`opsfloor serve` mounts [`pages`]).
+//!
+//! | path | what |
+//! |---|---|
+//! | `/` | the floor: the banner (state, reason, since when, the market) and every service by kind |
+//! | `/services/{name}` | one service: identity, build, freshness, safety gates, last document, 24 h strip |
+//! | `/history` | the floor's states day by day, and each service's share of market hours by state |
+//! | `/report` | the deployment report (markdown) |
+//! | `/assets/{name}` | the stylesheet, script and icon, embedded, named by content hash |
+//!
+//! Every page works without JavaScript (the floor page refreshes itself every 10 s);
+//! with it, the floor page follows the live stream (`/api/v1/stream`) and changes
+//! text and classes in place. Pages are rendered from the API's own views
+//! ([`opsfloor_floor::view`]) with askama templates (compiled, escaping by default),
+//! and the same state and clock always render the same bytes. Any page takes
+//! `?kiosk=1` for a wall screen: larger type, no navigation.
+
+pub mod assets;
+pub mod chrome;
+pub mod clock;
+pub mod floor_page;
+pub mod history_page;
+pub mod routes;
+pub mod service_page;
+pub mod strip;
+pub mod timeline;
+pub mod words;
+
+#[cfg(test)]
+mod contrast;
+
+use axum::Router;
+use axum::routing::get;
+use jiff::Timestamp;
+use opsfloor_floor::FloorState;
+use opsfloor_floor::api::ApiState;
+
+/// The dashboard's routes, to be merged next to the floor's API
+/// (`ServeConfig { pages: Some(Arc::new(opsfloor_dashboard::pages)), .. }`).
+pub fn pages(state: ApiState) -> Router {
+    Router::new()
+        .route("/", get(routes::floor))
+        .route("/services/{name}", get(routes::service))
+        .route("/history", get(routes::history))
+        .route("/report", get(routes::report))
+        .route("/assets/{name}", get(assets::serve))
+        .with_state(state)
+}
+
+/// The floor page for `state` at `now`, as served at `/` (`kiosk`: `?kiosk=1`).
+///
+/// # Errors
+/// When the template cannot be rendered (it always can: its values are plain text).
+pub fn render_floor(
+    state: &FloorState,
+    now: Timestamp,
+    kiosk: bool,
+) -> Result<String, askama::Error> {
+    let snapshot = floor_page::Snapshot::of(state, now);
+    floor_page::render(&snapshot, now, kiosk)
+}
+
+/// The report page for `state` at `now`, as served at `/report`.
+///
+/// # Errors
+/// When the template cannot be rendered.
+pub fn render_report(state: &FloorState, now: Timestamp) -> Result<String, askama::Error> {
+    routes::report_page(state, now, false)
+}

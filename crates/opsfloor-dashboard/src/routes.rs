@@ -1,0 +1,217 @@
+//! The handlers. Each takes what it needs from the floor under its lock (the API's
+//! views), reads history outside it, and renders outside it.
+
+use askama::Template;
+use axum::extract::{Path, Query, State as AxumState};
+use axum::http::{HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use jiff::Timestamp;
+use opsfloor_floor::api::ApiState;
+use opsfloor_floor::report::{Report, markdown};
+use opsfloor_history::Subject;
+use serde::Deserialize;
+
+use crate::chrome::{Chrome, Page};
+use crate::clock::Zone;
+use crate::floor_page::{self, Snapshot};
+use crate::history_page::{self, Answers, DEFAULT_DAYS, HistorySnapshot};
+use crate::service_page::{self, ServiceSnapshot, WINDOW};
+use crate::strip::Mark;
+use crate::timeline;
+
+/// The query every page understands.
+#[derive(Debug, Default, Deserialize)]
+pub struct Params {
+    /// `?kiosk=1`: the wall-screen mode.
+    kiosk: Option<String>,
+    /// `?days=N` on the history page.
+    days: Option<String>,
+}
+
+impl Params {
+    fn kiosk(&self) -> bool {
+        matches!(self.kiosk.as_deref(), Some("1" | "true" | "yes" | "on"))
+    }
+
+    fn days(&self) -> i64 {
+        self.days
+            .as_deref()
+            .and_then(|d| d.parse::<i64>().ok())
+            .map_or(DEFAULT_DAYS, |d| d.clamp(1, history_page::MAX_DAYS))
+    }
+}
+
+/// The policy for the pages: everything from this origin, nothing inline but data.
+const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+
+/// An HTML response: never cached (it is live), with a strict content policy.
+pub fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
+    let body = match body {
+        Ok(body) => body,
+        Err(e) => {
+            let mut response = (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                format!("the page could not be rendered: {e}\n"),
+            )
+                .into_response();
+            response
+                .headers_mut()
+                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+            return response;
+        }
+    };
+    let mut response = (status, body).into_response();
+    let headers = response.headers_mut();
+    headers.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("text/html; charset=utf-8"),
+    );
+    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
+    headers.insert(
+        header::CONTENT_SECURITY_POLICY,
+        HeaderValue::from_static(CSP),
+    );
+    headers.insert(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    );
+    headers.insert(
+        header::REFERRER_POLICY,
+        HeaderValue::from_static("no-referrer"),
+    );
+    response
+}
+
+#[derive(Template)]
+#[template(path = "missing.html")]
+struct Missing {
+    chrome: Chrome,
+    message: String,
+}
+
+fn not_found(s: &ApiState, now: Timestamp, message: String, kiosk: bool) -> Response {
+    let (name, zone) = s
+        .floor
+        .read(|f| (f.inventory.floor.name.clone(), Zone::of(&f.calendar)));
+    let page = Missing {
+        chrome: Chrome::new(
+            Page::Missing,
+            "Not found".to_owned(),
+            &name,
+            &zone,
+            now,
+            kiosk,
+        ),
+        message,
+    };
+    html(StatusCode::NOT_FOUND, page.render())
+}
+
+/// `GET /`.
+pub async fn floor(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>) -> Response {
+    let now = s.floor.now();
+    let snapshot = s.floor.read(|f| Snapshot::of(f, now));
+    html(
+        StatusCode::OK,
+        floor_page::render(&snapshot, now, p.kiosk()),
+    )
+}
+
+/// `GET /services/{name}`.
+pub async fn service(
+    AxumState(s): AxumState<ApiState>,
+    Path(name): Path<String>,
+    Query(p): Query<Params>,
+) -> Response {
+    let now = s.floor.now();
+    let Some(snapshot) = s.floor.read(|f| ServiceSnapshot::of(f, &name, now)) else {
+        return not_found(
+            &s,
+            now,
+            format!("No service named “{name}” is in the floor's inventory."),
+            p.kiosk(),
+        );
+    };
+    let history = match &s.history {
+        Some(h) => {
+            let from = now.checked_sub(WINDOW).unwrap_or(now);
+            Some(timeline::load(h, Subject::Service(name), from).await)
+        }
+        None => None,
+    };
+    html(
+        StatusCode::OK,
+        service_page::render(&snapshot, history, now, p.kiosk()),
+    )
+}
+
+/// `GET /history`.
+pub async fn history(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>) -> Response {
+    let now = s.floor.now();
+    let snapshot = s.floor.read(|f| HistorySnapshot {
+        floor_name: f.inventory.floor.name.clone(),
+        calendar: f.calendar.clone(),
+        zone: Zone::of(&f.calendar),
+        services: f.services.iter().map(|t| t.name.clone()).collect(),
+        current: Mark {
+            at: f.since,
+            state: f.verdict.state,
+            codes: f.verdict.reason_codes.clone(),
+        },
+    });
+    let days = p.days();
+    let answers = match &s.history {
+        None => Answers::NoHistory,
+        Some(h) => {
+            let from = history_page::days(now, &snapshot.zone, days)
+                .first()
+                .map_or(now, |(_, start, _)| *start);
+            let loaded = async {
+                let recorded = timeline::load(h, Subject::Floor, from).await?;
+                let slo = h.slo(from, now, &snapshot.calendar).await?;
+                Ok((recorded, slo))
+            };
+            Answers::Loaded(loaded.await)
+        }
+    };
+    html(
+        StatusCode::OK,
+        history_page::render(&snapshot, answers, now, days, p.kiosk()),
+    )
+}
+
+#[derive(Template)]
+#[template(path = "report.html")]
+struct ReportPage {
+    chrome: Chrome,
+    text: String,
+}
+
+/// The report page for `state` at `now`.
+pub fn report_page(
+    state: &opsfloor_floor::FloorState,
+    now: Timestamp,
+    kiosk: bool,
+) -> Result<String, askama::Error> {
+    let zone = Zone::of(&state.calendar);
+    let name = &state.inventory.floor.name;
+    ReportPage {
+        chrome: Chrome::new(
+            Page::Report,
+            format!("Report · {name}"),
+            name,
+            &zone,
+            now,
+            kiosk,
+        ),
+        text: markdown::render(&Report::of(state, now)),
+    }
+    .render()
+}
+
+/// `GET /report`.
+pub async fn report(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>) -> Response {
+    let now = s.floor.now();
+    let body = s.floor.read(|f| report_page(f, now, p.kiosk()));
+    html(StatusCode::OK, body)
+}

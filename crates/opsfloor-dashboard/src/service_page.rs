@@ -1,0 +1,348 @@
+//! `/services/{name}`: one service in full. Identity and build, heartbeat and market
+//! data freshness, the safety gates, the last document (redacted, pretty-printed) and
+//! the last 24 hours of transitions as a strip and as a table.
+
+use askama::Template;
+use jiff::{SignedDuration, Timestamp};
+use opsfloor_floor::FloorState;
+use opsfloor_floor::view::ServiceView;
+use opsfloor_history::HistoryError;
+use serde_json::Value;
+
+use crate::chrome::{Chrome, Page};
+use crate::clock::{Zone, instant, seconds_between, utc_long};
+use crate::strip;
+use crate::timeline::{Recorded, current_only};
+use crate::words::{OK_SERVICE, ago, codes_text, look, millis, reason_text, seconds, span, yes_no};
+
+/// The window of the service page's strip.
+pub const WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+/// What the page is rendered from, taken under the floor's lock.
+#[derive(Debug, Clone)]
+pub struct ServiceSnapshot {
+    /// The floor's name.
+    pub floor_name: String,
+    /// The calendar's zone.
+    pub zone: Zone,
+    /// The service, with its redacted last document.
+    pub view: ServiceView,
+}
+
+impl ServiceSnapshot {
+    /// The service `name` of `state` at `now`; `None` when the inventory lacks it.
+    pub fn of(state: &FloorState, name: &str, now: Timestamp) -> Option<ServiceSnapshot> {
+        let t = state.service(name)?;
+        Some(ServiceSnapshot {
+            floor_name: state.inventory.floor.name.clone(),
+            zone: Zone::of(&state.calendar),
+            view: ServiceView::detail(t, now),
+        })
+    }
+}
+
+/// A label and a value.
+#[derive(Debug, Clone)]
+pub struct Fact {
+    /// The label.
+    pub label: &'static str,
+    /// The value.
+    pub value: String,
+}
+
+fn fact(label: &'static str, value: impl Into<String>) -> Fact {
+    Fact {
+        label,
+        value: value.into(),
+    }
+}
+
+/// A reason code with its table row.
+#[derive(Debug, Clone)]
+pub struct Reason {
+    /// The code.
+    pub code: String,
+    /// What it means.
+    pub description: String,
+    /// What to look at first.
+    pub runbook: String,
+}
+
+/// One transition in the table.
+#[derive(Debug, Clone)]
+pub struct TransitionRow {
+    /// When, in the calendar's zone and UTC.
+    pub at: String,
+    /// RFC 3339.
+    pub at_iso: String,
+    /// The state before, in words.
+    pub from: String,
+    /// The look's class after.
+    pub class: &'static str,
+    /// The state after, in words.
+    pub to: &'static str,
+    /// The reason codes after.
+    pub codes: String,
+}
+
+#[derive(Template)]
+#[template(path = "service.html")]
+struct ServicePage {
+    chrome: Chrome,
+    name: String,
+    class: &'static str,
+    word: &'static str,
+    codes: String,
+    reason: String,
+    since: String,
+    reasons: Vec<Reason>,
+    identity: Vec<Fact>,
+    build: Vec<Fact>,
+    polling: Vec<Fact>,
+    freshness: Vec<Fact>,
+    gates: Vec<Fact>,
+    gating: Vec<Reason>,
+    findings: Vec<Reason>,
+    problems: Vec<String>,
+    document: Option<String>,
+    strip: String,
+    strip_summary: String,
+    history_note: String,
+    transitions: Vec<TransitionRow>,
+}
+
+fn text(doc: Option<&Value>, pointer: &str) -> Option<String> {
+    match doc?.pointer(pointer)? {
+        Value::Null => None,
+        Value::String(s) => Some(s.clone()),
+        other => Some(other.to_string()),
+    }
+}
+
+fn or_dash(value: Option<String>) -> String {
+    value.unwrap_or_else(|| "–".to_owned())
+}
+
+fn reasons_of(codes: &[opsfloor_contract::ReasonCode]) -> Vec<Reason> {
+    codes
+        .iter()
+        .map(|c| Reason {
+            code: c.as_str().to_owned(),
+            description: c.description().to_owned(),
+            runbook: c
+                .info()
+                .map_or("Check the service's logs", |i| i.runbook)
+                .to_owned(),
+        })
+        .collect()
+}
+
+fn when(zone: &Zone, t: Timestamp) -> String {
+    if zone.is_utc() {
+        utc_long(t)
+    } else {
+        format!("{} · {}", zone.day_time(t), utc_long(t))
+    }
+}
+
+/// Renders the page. `history` is `None` when the floor keeps no history.
+pub fn render(
+    s: &ServiceSnapshot,
+    history: Option<Result<Recorded, HistoryError>>,
+    now: Timestamp,
+    kiosk: bool,
+) -> Result<String, askama::Error> {
+    let v = &s.view;
+    let zone = &s.zone;
+    let status = &v.status;
+    let l = look(status.state, &status.reason_codes);
+    let since = instant(Some(&v.since)).unwrap_or(now);
+    let doc = v.document.as_ref();
+
+    let identity = vec![
+        fact("Kind", v.service_kind.as_str()),
+        fact("Criticality", v.criticality.as_str()),
+        fact("URL", v.url.clone()),
+        fact(
+            "Expected to run",
+            if v.expected_to_run {
+                "Yes"
+            } else {
+                "No: scaled to zero or disabled by the inventory"
+            },
+        ),
+        fact(
+            "Agent name",
+            or_dash(text(doc, "/agent_identity/agent_name")),
+        ),
+        fact(
+            "Agent role",
+            or_dash(text(doc, "/agent_identity/agent_role")),
+        ),
+        fact("Repository", or_dash(text(doc, "/repo_id"))),
+    ];
+    let b = v.build.as_ref();
+    let build = vec![
+        fact("Git SHA", or_dash(b.and_then(|b| b.git_sha.clone()))),
+        fact("Build ID", or_dash(b.and_then(|b| b.build_id.clone()))),
+        fact("Agent mode", or_dash(b.and_then(|b| b.agent_mode.clone()))),
+    ];
+    let mut polling = vec![
+        fact(
+            "Last poll",
+            or_dash(
+                instant(v.last_poll_utc.as_deref())
+                    .map(|t| format!("{} ({})", when(zone, t), ago(seconds_between(t, now)))),
+            ),
+        ),
+        fact(
+            "Last answer",
+            or_dash(
+                instant(v.last_seen_utc.as_deref())
+                    .map(|t| format!("{} ({})", when(zone, t), ago(seconds_between(t, now)))),
+            ),
+        ),
+        fact("Latency", millis(v.latency_ms)),
+        fact("Failed polls in a row", v.consecutive_failures.to_string()),
+    ];
+    if let Some(e) = &v.last_error {
+        polling.push(fact("Last problem", e.clone()));
+    }
+    let fresh = match v.marketdata_is_fresh {
+        Some(true) => "Fresh",
+        Some(false) => "Stale",
+        None => "Unknown or not used",
+    };
+    let freshness = vec![
+        fact("Heartbeat age", seconds(v.heartbeat_age_seconds)),
+        fact(
+            "Heartbeat TTL",
+            or_dash(text(doc, "/heartbeat/ttl_seconds").map(|t| format!("{t} s"))),
+        ),
+        fact(
+            "Last heartbeat",
+            or_dash(text(doc, "/heartbeat/last_heartbeat_utc")),
+        ),
+        fact("Market data", fresh.to_owned()),
+        fact("Last tick", or_dash(text(doc, "/marketdata/last_tick_utc"))),
+        fact("Last bar", or_dash(text(doc, "/marketdata/last_bar_utc"))),
+        fact(
+            "Stale after",
+            or_dash(text(doc, "/marketdata/stale_threshold_seconds").map(|t| format!("{t} s"))),
+        ),
+    ];
+    let (gates, gating) = match &v.safety {
+        Some(g) => (
+            vec![
+                fact(
+                    "Kill switch",
+                    if g.kill_switch {
+                        "Engaged: trading stopped on purpose"
+                    } else {
+                        "Released"
+                    },
+                ),
+                fact("Safe to run strategies", yes_no(g.safe_to_run_strategies)),
+                fact("Safe to execute orders", yes_no(g.safe_to_execute_orders)),
+            ],
+            reasons_of(&g.gating_reasons),
+        ),
+        None => (Vec::new(), Vec::new()),
+    };
+    let mut findings = reasons_of(&v.findings);
+    if let Some(e) = &v.evaluated {
+        for f in &mut findings {
+            f.description = format!(
+                "{} (the document's own fields say {} {})",
+                f.description,
+                e.state,
+                codes_text(&e.reason_codes)
+            );
+        }
+    }
+    let document = doc.map(|d| serde_json::to_string_pretty(d).unwrap_or_default());
+
+    let from = now.checked_sub(WINDOW).unwrap_or(now);
+    let (marks, history_note, rows) = match history {
+        None => (
+            current_only(status.state, &status.reason_codes, since),
+            "This floor keeps no history (it was started without a database): the strip shows only the current state.".to_owned(),
+            Vec::new(),
+        ),
+        Some(Err(e)) => (
+            current_only(status.state, &status.reason_codes, since),
+            format!("The history could not be read: {e}"),
+            Vec::new(),
+        ),
+        Some(Ok(recorded)) => {
+            let note = if recorded.truncated {
+                "More transitions than can be shown: the oldest are left out.".to_owned()
+            } else {
+                String::new()
+            };
+            let rows = recorded
+                .inside
+                .iter()
+                .rev()
+                .map(|t| {
+                    let to = look(t.to, &t.reason_codes);
+                    TransitionRow {
+                        at: when(zone, t.at),
+                        at_iso: opsfloor_contract::time::format_timestamp(t.at),
+                        from: t.from.map_or("–", |f| look(f, &[]).word).to_owned(),
+                        class: to.class,
+                        to: to.word,
+                        codes: codes_text(&t.reason_codes),
+                    }
+                })
+                .collect();
+            (recorded.marks(), note, rows)
+        }
+    };
+    let segments = strip::segments(&marks, from, now);
+    let bounds = strip::layout(&segments, from, now);
+    let strip_summary = strip::summary(&segments);
+    let strip = strip::svg(
+        &segments,
+        &bounds,
+        None,
+        zone,
+        &format!("{} over the last 24 hours: {strip_summary}", v.service_name),
+    );
+
+    let page = ServicePage {
+        chrome: Chrome::new(
+            Page::Service,
+            format!("{} · {}", v.service_name, s.floor_name),
+            &s.floor_name,
+            zone,
+            now,
+            kiosk,
+        ),
+        name: v.service_name.clone(),
+        class: l.class,
+        word: l.word,
+        codes: codes_text(&status.reason_codes),
+        reason: reason_text(status.state, &status.reason_codes, OK_SERVICE),
+        since: format!(
+            "{} (for {})",
+            when(zone, since),
+            span(seconds_between(since, now))
+        ),
+        reasons: reasons_of(&status.reason_codes),
+        identity,
+        build,
+        polling,
+        freshness,
+        gates,
+        gating,
+        findings,
+        problems: v.problems.clone(),
+        document,
+        strip,
+        strip_summary,
+        history_note,
+        transitions: rows,
+    };
+    page.render()
+}

@@ -1,0 +1,252 @@
+//! The service, history and report pages and the assets, over loopback HTTP.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::*;
+use opsfloor_fleet::{EXECUTION, GAMMA, Scenario};
+
+#[tokio::test]
+async fn the_service_page_shows_everything_about_one_service() {
+    let setup = Setup::fleet(Scenario::KillSwitch, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(""), true).await;
+    settle(
+        &floor,
+        "HALTED [KILL_SWITCH]",
+        &[(GAMMA, "HALTED [KILL_SWITCH]")],
+    )
+    .await;
+    let p = page(&floor, "/services/gamma-strategy").await;
+    assert_eq!(p.status, 200);
+    assert_eq!(p.header("content-type"), "text/html; charset=utf-8");
+    let b = &p.body;
+    assert!(b.contains("<h1>gamma-strategy</h1>"));
+    assert!(
+        b.contains("<section class=\"banner st-halted compact\""),
+        "{b}"
+    );
+    for text in [
+        "<dt>Kind</dt><dd>strategy</dd>",
+        "<dt>Criticality</dt><dd>critical</dd>",
+        "<dt>Git SHA</dt><dd>9b7e3d1</dd>",
+        "<dt>Agent mode</dt>",
+        "<dt>Heartbeat age</dt>",
+        "<dt>Market data</dt><dd>Fresh</dd>",
+        "<dt>Kill switch</dt><dd>Engaged: trading stopped on purpose</dd>",
+        "<dt>Safe to run strategies</dt><dd>No</dd>",
+        "Find who engaged the kill switch and why before releasing it",
+        "<svg class=\"strip\" viewBox=\"0 0 1000 24\" preserveAspectRatio=\"none\" role=\"img\"",
+        "<pre class=\"doc\" tabindex=\"0\"><code>{\n",
+        "&#34;service_name&#34;: &#34;gamma-strategy&#34;",
+    ] {
+        assert!(b.contains(text), "missing {text:?} in\n{b}");
+    }
+    // The floor kept history: the transition into HALTED is in the table and the strip.
+    let start = Instant::now();
+    loop {
+        let p = page(&floor, "/services/gamma-strategy").await;
+        if p.body.contains("<table class=\"transitions\">") {
+            assert!(p.body.contains("<code>KILL_SWITCH</code>"));
+            assert!(p.body.contains("<rect class=\"st-halted\""), "{}", p.body);
+            break;
+        }
+        assert!(start.elapsed() < Duration::from_secs(10), "{}", p.body);
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let missing = page(&floor, "/services/no-such-service").await;
+    assert_eq!(missing.status, 404);
+    assert!(missing.body.contains("No service named “no-such-service”"));
+    assert_eq!(missing.header("content-type"), "text/html; charset=utf-8");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_floor_without_history_still_draws_the_current_state() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(""), false).await;
+    settle(
+        &floor,
+        "OK []",
+        &[(EXECUTION, "OFFLINE [EXECUTION_DISABLED]")],
+    )
+    .await;
+    let p = page(&floor, "/services/execution-agent").await;
+    assert_eq!(p.status, 200);
+    assert!(p.body.contains("This floor keeps no history"));
+    assert!(p.body.contains("<rect class=\"st-asleep\""), "{}", p.body);
+    assert!(p.body.contains("Offline: scaled to zero, expected"));
+    assert!(
+        p.body
+            .contains("No: scaled to zero or disabled by the inventory")
+    );
+    let h = page(&floor, "/history").await;
+    assert_eq!(h.status, 200);
+    assert!(h.body.contains("This floor keeps no history"));
+    assert!(
+        h.body.contains(
+            "<div class=\"lane\"><span class=\"day\">Wed 7 Jan</span><svg class=\"strip\""
+        )
+    );
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_history_page_draws_days_and_market_hour_shares() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(""), true).await;
+    settle(&floor, "OK []", &[(GAMMA, "OK []")]).await;
+    // Let some market time pass on the simulated clock so the shares have minutes.
+    tokio::time::sleep(Duration::from_millis(1_500)).await;
+    let p = page(&floor, "/history?days=3").await;
+    assert_eq!(p.status, 200);
+    let b = &p.body;
+    assert_eq!(
+        b.matches("<div class=\"lane\"><span class=\"day\">")
+            .count(),
+        3,
+        "{b}"
+    );
+    assert!(b.contains("<span class=\"day\">Wed 7 Jan</span>"));
+    assert!(b.contains("<rect class=\"session\""), "{b}");
+    assert!(b.contains("<rect class=\"st-ok\""), "{b}");
+    assert!(b.contains("<table class=\"slo\">"), "{b}");
+    assert!(b.contains("<th scope=\"row\">Floor</th>"), "{b}");
+    assert!(b.contains(
+        "<th scope=\"row\"><a href=\"/services/gamma-strategy\">gamma-strategy</a></th>"
+    ));
+    assert!(b.contains("<td>100.0%</td>"), "{b}");
+    // The floor first, then inventory order.
+    let floor_at = b.find("<th scope=\"row\">Floor</th>").unwrap_or(usize::MAX);
+    let md_at = b.find(">marketdata-mcp-server</a></th>").unwrap_or(0);
+    let gamma_at = b.find(">gamma-strategy</a></th>").unwrap_or(0);
+    assert!(floor_at < md_at && md_at < gamma_at);
+    // A bad `days` falls back to the default rather than failing.
+    let p = page(&floor, "/history?days=lots").await;
+    assert_eq!(
+        p.body
+            .matches("<div class=\"lane\"><span class=\"day\">")
+            .count(),
+        7
+    );
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn the_report_page_shows_the_markdown_report() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(""), false).await;
+    settle(&floor, "OK []", &[]).await;
+    let p = page(&floor, "/report").await;
+    assert_eq!(p.status, 200);
+    assert!(
+        p.body
+            .contains("<pre class=\"report\" tabindex=\"0\"># Trading Floor report: test-floor\n")
+    );
+    assert!(
+        p.body.contains("| gamma-strategy | strategy | critical |"),
+        "{}",
+        p.body
+    );
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn assets_are_embedded_hashed_and_cached_for_long() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(""), false).await;
+    let home = page(&floor, "/").await;
+    let href = |prefix: &str| -> String {
+        let start = home.body.find(prefix).unwrap_or_else(|| panic!("{prefix}")) + prefix.len();
+        let end = home.body[start..].find('"').expect("quote");
+        home.body[start..start + end].to_owned()
+    };
+    let css = href("<link rel=\"stylesheet\" href=\"");
+    let js = href("<script src=\"");
+    let icon = href("<link rel=\"icon\" href=\"");
+    for (url, content_type, needle) in [
+        (
+            &css,
+            "text/css; charset=utf-8",
+            "prefers-color-scheme: dark",
+        ),
+        (
+            &js,
+            "text/javascript; charset=utf-8",
+            "new EventSource('/api/v1/stream')",
+        ),
+        (&icon, "image/svg+xml", "<svg"),
+    ] {
+        assert!(url.starts_with("/assets/"), "{url}");
+        let a = page(&floor, url).await;
+        assert_eq!(a.status, 200, "{url}");
+        assert_eq!(a.header("content-type"), content_type, "{url}");
+        assert_eq!(
+            a.header("cache-control"),
+            "public, max-age=31536000, immutable"
+        );
+        assert_eq!(a.header("x-content-type-options"), "nosniff");
+        assert!(a.body.contains(needle), "{url}");
+    }
+    assert_eq!(
+        opsfloor_dashboard::assets::CSS,
+        page(&floor, &css).await.body
+    );
+    // An old hash is gone, not served stale.
+    let old = page(&floor, "/assets/dashboard.0000000000000000.css").await;
+    assert_eq!(old.status, 404);
+    assert_eq!(old.header("cache-control"), "no-store");
+    // No CDN: nothing is loaded from another origin.
+    assert!(!home.body.contains("http://") && !home.body.contains("https://"));
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn names_are_escaped_on_every_page() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let extra = "\n[[services]]\nname = \"<script>alert(1)</script>\"\nkind = \"strategy\"\nurl = \"http://127.0.0.1:9\"\ncriticality = \"optional\"\n";
+    let floor = setup.floor(&setup.inventory(extra), true).await;
+    settle(
+        &floor,
+        "OK []",
+        &[("<script>alert(1)</script>", "OFFLINE [UNREACHABLE]")],
+    )
+    .await;
+    let escaped = "&#60;script&#62;alert(1)&#60;/script&#62;";
+    let home = page(&floor, "/").await;
+    assert!(!home.body.contains("<script>alert"), "{}", home.body);
+    let row = home.row(escaped);
+    assert!(
+        row.contains("href=\"/services/%3Cscript%3Ealert%281%29%3C%2Fscript%3E\""),
+        "{row}"
+    );
+    assert!(row.starts_with("<tr class=\"st-offline late\">"), "{row}");
+    assert!(row.contains("<td>never seen</td>"), "{row}");
+    let p = page(&floor, "/services/%3Cscript%3Ealert%281%29%3C%2Fscript%3E").await;
+    assert_eq!(p.status, 200);
+    assert!(!p.body.contains("<script>alert"));
+    assert!(p.body.contains(&format!("<h1>{escaped}</h1>")));
+    assert!(
+        p.body
+            .contains(&format!("aria-label=\"{escaped} over the last 24 hours"))
+    );
+    let h = page(&floor, "/history?days=1").await;
+    assert!(!h.body.contains("<script>alert"));
+    let r = page(&floor, "/report").await;
+    assert!(!r.body.contains("<script>alert"));
+    assert!(r.body.contains(escaped));
+    let missing = page(&floor, "/services/%3Cimg%20src%3Dx%3E").await;
+    assert_eq!(missing.status, 404);
+    assert!(
+        missing.body.contains("“&#60;img src=x&#62;”"),
+        "{}",
+        missing.body
+    );
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
