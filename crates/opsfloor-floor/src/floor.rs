@@ -256,17 +256,7 @@ impl Floor {
                 })
                 .collect();
             state.inventory = inventory;
-            let mut events = Vec::new();
-            for t in &mut state.services {
-                if !t.expected_to_run && t.kind == ServiceKind::Execution {
-                    if let Some(change) = t.disabled(now) {
-                        events.push(Event {
-                            service: Some(t.name.clone()),
-                            change,
-                        });
-                    }
-                }
-            }
+            let mut events = mark_disabled(&mut state.services, now);
             events.extend(roll_floor(state, now));
             self.metrics.observe_states(state, &events, true);
             events
@@ -306,7 +296,6 @@ impl Floor {
         let events = self.write(|state| {
             let mut events = Vec::new();
             let market = |at: Timestamp| state.calendar.is_open(at).ok();
-            let mut applied = vec![false; state.services.len()];
             for (i, polled) in results {
                 let (Some(entry), Some(_)) =
                     (state.inventory.services.get(i), state.services.get(i))
@@ -338,18 +327,9 @@ impl Floor {
                         change,
                     });
                 }
-                applied[i] = true;
             }
-            for (i, t) in state.services.iter_mut().enumerate() {
-                if !applied[i] && !t.expected_to_run && t.kind == ServiceKind::Execution {
-                    if let Some(change) = t.disabled(now) {
-                        events.push(Event {
-                            service: Some(t.name.clone()),
-                            change,
-                        });
-                    }
-                }
-            }
+            // Scaled to zero or disabled: not polled, calm OFFLINE.
+            events.extend(mark_disabled(&mut state.services, now));
             events.extend(roll_floor(state, now));
             self.metrics.observe_states(state, &events, false);
             state.last_cycle = Some(now);
@@ -368,6 +348,21 @@ impl Floor {
             let _ = self.events.send(e.clone());
         }
     }
+}
+
+/// Marks every execution service the inventory scales to zero or disables as calm
+/// OFFLINE, returning the transitions that caused.
+fn mark_disabled(services: &mut [Tracked], now: Timestamp) -> Vec<Event> {
+    services
+        .iter_mut()
+        .filter(|t| !t.expected_to_run && t.kind == ServiceKind::Execution)
+        .filter_map(|t| {
+            t.disabled(now).map(|change| Event {
+                service: Some(t.name.clone()),
+                change,
+            })
+        })
+        .collect()
 }
 
 /// An execution service the inventory scales to zero or disables: not polled.
