@@ -426,3 +426,89 @@ fn fleet_command_runs_the_floor_and_writes_its_inventory() {
         stderr(&o)
     );
 }
+
+#[test]
+fn serve_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let inventory = dir.path().join("floor.toml");
+    let one = "[floor]\npoll_interval_ms = 200\n\n[[services]]\nname = \"a\"\nkind = \"ops\"\nurl = \"http://127.0.0.1:9\"\n";
+    std::fs::write(&inventory, one).expect("write");
+    let port = free_port();
+    let child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args([
+            "serve",
+            "--no-history",
+            "--listen",
+            &format!("127.0.0.1:{port}"),
+            "--log-format",
+            "json",
+        ])
+        .arg("--config")
+        .arg(&inventory)
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("spawn");
+    let pid = child.id().to_string();
+    let mut child = Child(child);
+    let services = |body: &str| -> usize {
+        let v: serde_json::Value = serde_json::from_str(body).expect("JSON");
+        v["services"].as_array().map_or(0, Vec::len)
+    };
+    let url = format!("http://127.0.0.1:{port}/api/v1/services");
+    assert_eq!(services(&get_when_up(&url)), 1);
+
+    // Change the file but keep its modification time, so only SIGHUP can reload it.
+    let mtime = std::fs::metadata(&inventory)
+        .and_then(|m| m.modified())
+        .expect("mtime");
+    let two = format!(
+        "{one}\n[[services]]\nname = \"b\"\nkind = \"ops\"\nurl = \"http://127.0.0.1:9\"\n"
+    );
+    std::fs::write(&inventory, two).expect("write");
+    std::fs::File::options()
+        .write(true)
+        .open(&inventory)
+        .expect("open")
+        .set_modified(mtime)
+        .expect("set mtime");
+    std::thread::sleep(std::time::Duration::from_millis(1_500));
+    assert_eq!(
+        services(&get_when_up(&url)),
+        1,
+        "no reload without a signal or a new mtime"
+    );
+    let hup = Command::new("kill")
+        .args(["-HUP", &pid])
+        .status()
+        .expect("kill -HUP");
+    assert!(hup.success());
+    let start = std::time::Instant::now();
+    while services(&get_when_up(&url)) != 2 {
+        assert!(
+            start.elapsed() < std::time::Duration::from_secs(5),
+            "SIGHUP did not reload"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(50));
+    }
+
+    let term = Command::new("kill")
+        .args(["-TERM", &pid])
+        .status()
+        .expect("kill -TERM");
+    assert!(term.success());
+    let status = child.0.wait().expect("wait");
+    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
+    let mut log = String::new();
+    std::io::Read::read_to_string(&mut child.0.stderr.take().expect("stderr"), &mut log)
+        .expect("read log");
+    assert!(
+        log.lines()
+            .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),
+        "JSON logs: {log}"
+    );
+    assert!(
+        log.contains("inventory reloaded") && log.contains("shutting down"),
+        "{log}"
+    );
+}
