@@ -313,7 +313,7 @@ struct Scene {
 impl Scene {
     async fn start(scenario: Scenario, now: &str, history: bool) -> Scene {
         let setup = Setup::fleet(scenario, now).await;
-        let floor = setup.floor(&setup.inventory(""), history).await;
+        let floor = setup.dashboard(&setup.inventory(""), history).await;
         Scene { setup, floor }
     }
 

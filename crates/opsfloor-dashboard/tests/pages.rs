@@ -10,7 +10,7 @@ use opsfloor_fleet::{EXECUTION, GAMMA, Scenario};
 #[tokio::test]
 async fn the_service_page_shows_everything_about_one_service() {
     let setup = Setup::fleet(Scenario::KillSwitch, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), true).await;
+    let floor = setup.dashboard(&setup.inventory(""), true).await;
     settle(
         &floor,
         "HALTED [KILL_SWITCH]",
@@ -65,7 +65,7 @@ async fn the_service_page_shows_everything_about_one_service() {
 #[tokio::test]
 async fn a_floor_without_history_still_draws_the_current_state() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     settle(
         &floor,
         "OK []",
@@ -96,7 +96,7 @@ async fn a_floor_without_history_still_draws_the_current_state() {
 #[tokio::test]
 async fn the_history_page_draws_days_and_market_hour_shares() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), true).await;
+    let floor = setup.dashboard(&setup.inventory(""), true).await;
     settle(&floor, "OK []", &[(GAMMA, "OK []")]).await;
     // Let some market time pass on the simulated clock so the shares have minutes.
     tokio::time::sleep(Duration::from_millis(1_500)).await;
@@ -138,7 +138,7 @@ async fn the_history_page_draws_days_and_market_hour_shares() {
 #[tokio::test]
 async fn the_report_page_shows_the_markdown_report() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     settle(&floor, "OK []", &[]).await;
     let p = page(&floor, "/report").await;
     assert_eq!(p.status, 200);
@@ -158,7 +158,7 @@ async fn the_report_page_shows_the_markdown_report() {
 #[tokio::test]
 async fn assets_are_embedded_hashed_and_cached_for_long() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     let home = page(&floor, "/").await;
     let href = |prefix: &str| -> String {
         let start = home.body.find(prefix).unwrap_or_else(|| panic!("{prefix}")) + prefix.len();
@@ -210,7 +210,7 @@ async fn assets_are_embedded_hashed_and_cached_for_long() {
 async fn names_are_escaped_on_every_page() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
     let extra = "\n[[services]]\nname = \"<script>alert(1)</script>\"\nkind = \"strategy\"\nurl = \"http://127.0.0.1:9\"\ncriticality = \"optional\"\n";
-    let floor = setup.floor(&setup.inventory(extra), true).await;
+    let floor = setup.dashboard(&setup.inventory(extra), true).await;
     settle(
         &floor,
         "OK []",

@@ -11,7 +11,7 @@ const ASLEEP: &str = "Offline: scaled to zero, expected";
 #[tokio::test]
 async fn normal_market_hours_reads_ok() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     settle(&floor, "OK []", &[(GAMMA, "OK []"), (MARKETDATA, "OK []")]).await;
     let p = page(&floor, "/").await;
     assert_eq!(p.status, 200);
@@ -70,7 +70,7 @@ async fn normal_market_hours_reads_ok() {
 #[tokio::test]
 async fn execution_scaled_to_zero_reads_calm() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     settle(
         &floor,
         "OK []",
@@ -93,7 +93,7 @@ async fn execution_scaled_to_zero_reads_calm() {
 #[tokio::test]
 async fn after_hours_the_market_is_closed_and_calm() {
     let setup = Setup::fleet(Scenario::Normal, AFTER_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     settle(
         &floor,
         "MARKET_CLOSED [MARKET_CLOSED]",
@@ -143,7 +143,7 @@ async fn after_hours_the_market_is_closed_and_calm() {
 #[tokio::test]
 async fn stale_marketdata_halts_the_floor() {
     let setup = Setup::fleet(Scenario::StaleMarketdata, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     settle(
         &floor,
         "HALTED [MARKETDATA_STALE]",
@@ -184,7 +184,7 @@ async fn stale_marketdata_halts_the_floor() {
 #[tokio::test]
 async fn the_kill_switch_halts_the_floor_in_words() {
     let setup = Setup::fleet(Scenario::KillSwitch, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     settle(&floor, "HALTED [KILL_SWITCH]", &[]).await;
     let p = page(&floor, "/").await;
     let banner = p.banner();
@@ -208,7 +208,7 @@ async fn the_kill_switch_halts_the_floor_in_words() {
 #[tokio::test]
 async fn kiosk_mode_is_large_and_has_no_navigation() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
-    let floor = setup.floor(&setup.inventory(""), false).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
     let p = page(&floor, "/?kiosk=1").await;
     assert_eq!(p.status, 200);
     assert!(p.body.contains("<body class=\"page-floor kiosk\""));

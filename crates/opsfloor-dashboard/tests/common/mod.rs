@@ -1,140 +1,50 @@
-//! Shared helpers for the dashboard's loopback tests: a fleet, an inventory, a floor
-//! serving the pages (the pattern of the floor crate's own tests).
+//! Helpers for the dashboard's loopback tests. The fleet, its inventory and the
+//! floor come from the floor crate's own test helpers (one copy, included by path);
+//! this adds the floor with the dashboard mounted, as `opsfloor serve` mounts it,
+//! and readers for the pages.
 
 #![allow(dead_code, missing_docs)]
 
 pub mod synthetic;
 
+#[path = "../../../opsfloor-floor/tests/common/mod.rs"]
+mod base;
+
 use std::net::SocketAddr;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use opsfloor_fleet::{Fleet, FleetConfig, Scenario};
-use opsfloor_floor::api::ApiState;
-use opsfloor_floor::server::{Running, ServeConfig, start};
-use opsfloor_history::History;
-use opsfloor_probe::Clock;
+use opsfloor_floor::server::Running;
 use serde_json::Value;
-use tokio::sync::watch;
-use tokio::task::JoinHandle;
 
-pub const MARKET_HOURS: &str = "2026-01-07T15:00:00Z"; // Wednesday 10:00 New York
-pub const AFTER_HOURS: &str = "2026-01-07T22:00:00Z";
+#[allow(unused_imports)] // each test file uses a different subset
+pub use base::{AFTER_HOURS, MARKET_HOURS, Setup, summary};
 
-pub struct Setup {
-    pub dir: tempfile::TempDir,
-    pub fleet: Fleet,
-    pub clock: Clock,
+/// The floor with the dashboard mounted; `history` keeps a database in the temp dir.
+pub trait WithDashboard {
+    /// Starts it.
+    async fn dashboard(&self, inventory: &Path, history: bool) -> Served;
 }
 
-impl Setup {
-    /// A fleet on free ports, in `scenario`, with a simulated clock from `now`.
-    pub async fn fleet(scenario: Scenario, now: &str) -> Setup {
-        let dir = tempfile::tempdir().expect("tmp");
-        let clock = Clock::simulated_from(now.parse().expect("ts"));
-        let mut config = FleetConfig::new(0, dir.path().join("control"));
-        config.clock = clock;
-        config.scenario = scenario;
-        config.tick_interval = Duration::from_millis(200);
-        config.stale_threshold_seconds = 2.0;
-        config.control_interval = Duration::from_millis(50);
-        let fleet = Fleet::start(config).await.expect("fleet");
-        Setup { dir, fleet, clock }
-    }
-
-    /// Writes an inventory of the fleet (plus `extra` TOML) with a fast poll.
-    pub fn inventory(&self, extra: &str) -> PathBuf {
-        let mut text = String::from(
-            "[floor]\nname = \"test-floor\"\npoll_interval_ms = 200\ntimeout_ms = 500\nfailure_threshold = 2\n",
-        );
-        for s in self.fleet.services() {
-            text.push_str(&format!(
-                "\n[[services]]\nname = \"{}\"\nkind = \"{}\"\nurl = \"{}\"\ncriticality = \"{}\"\n",
-                s.name,
-                s.kind.as_str(),
-                s.url,
-                s.criticality.as_str()
-            ));
-            if s.name == opsfloor_fleet::EXECUTION {
-                text.push_str("replicas = 0\n");
-            }
-        }
-        text.push_str(extra);
-        let path = self.dir.path().join("inventory.toml");
-        std::fs::write(&path, text).expect("write inventory");
-        path
-    }
-
-    /// The floor with the dashboard mounted; `history` keeps a database in the temp dir.
-    ///
-    /// The pages are given to `ServeConfig::pages`, as `opsfloor serve` gives them.
-    /// `server::start` does not merge that hook into its router yet, so the pages are
-    /// also served here, merged next to the same floor's API exactly as the hook
-    /// describes, on a listener of their own; the tests talk to that one.
-    pub async fn floor(&self, inventory: &Path, history: bool) -> Served {
-        let clock = self.clock;
+impl WithDashboard for Setup {
+    async fn dashboard(&self, inventory: &Path, history: bool) -> Served {
         let db = history.then(|| self.dir.path().join("history.db"));
-        let running = start(ServeConfig {
-            inventory: inventory.to_owned(),
-            listen: "127.0.0.1:0".parse().expect("addr"),
-            db: db.clone(),
-            retention: Duration::from_secs(90 * 86_400),
-            now: Arc::new(move || clock.now()),
-            pages: Some(Arc::new(opsfloor_dashboard::pages)),
-        })
-        .await
-        .expect("floor starts");
-        let history = match &db {
-            Some(path) => Some(History::open(path).await.expect("history")),
-            None => None,
-        };
-        let (stop, stopping) = watch::channel(false);
-        let state = ApiState {
-            floor: running.floor.clone(),
-            history: history.clone(),
-            stopping: stopping.clone(),
-        };
-        let app =
-            opsfloor_floor::api::router(state.clone()).merge(opsfloor_dashboard::pages(state));
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
-            .await
-            .expect("bind");
-        let addr = listener.local_addr().expect("addr");
-        let mut stopped = stopping;
-        let task = tokio::spawn(async move {
-            let _ = axum::serve(listener, app)
-                .with_graceful_shutdown(async move {
-                    let _ = stopped.changed().await;
-                })
-                .await;
-        });
-        Served {
-            running,
-            addr,
-            stop,
-            task,
-            history,
-        }
+        let pages: opsfloor_floor::server::Pages = Arc::new(opsfloor_dashboard::pages);
+        let running = self.floor_with_pages(inventory, db, Some(pages)).await;
+        let addr = running.addr;
+        Served { running, addr }
     }
 }
 
-/// A floor and the pages served next to its API.
+/// A floor serving the dashboard.
 pub struct Served {
     pub running: Running,
     pub addr: SocketAddr,
-    stop: watch::Sender<bool>,
-    task: JoinHandle<()>,
-    history: Option<History>,
 }
 
 impl Served {
     pub async fn shutdown(self) {
-        let _ = self.stop.send(true);
-        let _ = tokio::time::timeout(Duration::from_secs(5), self.task).await;
-        if let Some(h) = self.history {
-            h.close().await;
-        }
         self.running.shutdown().await;
     }
 }
@@ -195,18 +105,6 @@ pub async fn json(running: &Served, path: &str) -> Value {
         .json()
         .await
         .unwrap_or(Value::Null)
-}
-
-pub fn summary(status: &Value) -> String {
-    let codes: Vec<&str> = status["reason_codes"]
-        .as_array()
-        .map(|a| a.iter().filter_map(Value::as_str).collect())
-        .unwrap_or_default();
-    format!(
-        "{} [{}]",
-        status["state"].as_str().unwrap_or("?"),
-        codes.join(",")
-    )
 }
 
 /// Polls the API until `check` holds for the floor and every service, failing after ten seconds.

@@ -59,6 +59,16 @@ impl Setup {
     }
 
     pub async fn floor(&self, inventory: &Path, db: Option<PathBuf>) -> Running {
+        self.floor_with_pages(inventory, db, None).await
+    }
+
+    /// The floor with `pages` mounted next to its API (the dashboard's tests use this).
+    pub async fn floor_with_pages(
+        &self,
+        inventory: &Path,
+        db: Option<PathBuf>,
+        pages: Option<opsfloor_floor::server::Pages>,
+    ) -> Running {
         let clock = self.clock;
         start(ServeConfig {
             inventory: inventory.to_owned(),
@@ -66,7 +76,7 @@ impl Setup {
             db,
             retention: Duration::from_secs(90 * 86_400),
             now: Arc::new(move || clock.now()),
-            pages: None,
+            pages,
         })
         .await
         .expect("floor starts")
