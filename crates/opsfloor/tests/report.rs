@@ -140,7 +140,7 @@ fn since_lists_what_changed() {
         previous.to_str().expect("path"),
     ]);
     assert_eq!(o.status.code(), Some(0));
-    for (format, ext) in [("markdown", "md"), ("json", "json")] {
+    for (format, ext) in [("markdown", "md"), ("json", "json"), ("table", "txt")] {
         let o = opsfloor(&[
             "report",
             "--replay",

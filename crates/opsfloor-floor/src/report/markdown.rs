@@ -117,20 +117,8 @@ fn changes(c: &Changes) -> String {
         out.push_str("None.\n");
         return out;
     }
-    if let Some(f) = &c.floor {
-        let _ = writeln!(out, "- floor: {} → {}", f.from, f.to);
-    }
-    for s in &c.states {
-        let _ = writeln!(out, "- `{}`: {} → {}", s.service_name, s.from, s.to);
-    }
-    for b in &c.builds {
-        let _ = writeln!(out, "- `{}`: build {} → {}", b.service_name, b.from, b.to);
-    }
-    for name in &c.added {
-        let _ = writeln!(out, "- `{name}`: added");
-    }
-    for name in &c.removed {
-        let _ = writeln!(out, "- `{name}`: removed");
+    for line in c.lines(|n| format!("`{n}`"), "→") {
+        let _ = writeln!(out, "- {line}");
     }
     out
 }

@@ -150,6 +150,34 @@ pub fn changes(previous: &Previous, current: &Report) -> Changes {
 }
 
 impl Changes {
+    /// One line per change, for the text formats: `name` wraps a service name
+    /// (backticks in markdown) and `arrow` joins before and after.
+    pub fn lines(&self, name: impl Fn(&str) -> String, arrow: &str) -> Vec<String> {
+        let mut lines = Vec::new();
+        if let Some(f) = &self.floor {
+            lines.push(format!("floor: {} {arrow} {}", f.from, f.to));
+        }
+        for s in &self.states {
+            lines.push(format!(
+                "{}: {} {arrow} {}",
+                name(&s.service_name),
+                s.from,
+                s.to
+            ));
+        }
+        for b in &self.builds {
+            lines.push(format!(
+                "{}: build {} {arrow} {}",
+                name(&b.service_name),
+                b.from,
+                b.to
+            ));
+        }
+        lines.extend(self.added.iter().map(|n| format!("{}: added", name(n))));
+        lines.extend(self.removed.iter().map(|n| format!("{}: removed", name(n))));
+        lines
+    }
+
     /// True when nothing changed.
     pub fn is_empty(&self) -> bool {
         self.floor.is_none()

@@ -128,24 +128,12 @@ pub fn render(r: &Report, use_colour: bool) -> String {
     if let Some(c) = &r.changes {
         let _ = writeln!(
             out,
-            "\nChanges since {}: {}",
+            "\nChanges since {}:{}",
             c.previous_generated_at,
-            if c.is_empty() { "none" } else { "" }
+            if c.is_empty() { " none" } else { "" }
         );
-        if let Some(f) = &c.floor {
-            let _ = writeln!(out, "  floor: {} -> {}", f.from, f.to);
-        }
-        for s in &c.states {
-            let _ = writeln!(out, "  {}: {} -> {}", s.service_name, s.from, s.to);
-        }
-        for b in &c.builds {
-            let _ = writeln!(out, "  {}: build {} -> {}", b.service_name, b.from, b.to);
-        }
-        for n in &c.added {
-            let _ = writeln!(out, "  {n}: added");
-        }
-        for n in &c.removed {
-            let _ = writeln!(out, "  {n}: removed");
+        for line in c.lines(str::to_owned, "->") {
+            let _ = writeln!(out, "  {line}");
         }
     }
     out
