@@ -1,5 +1,9 @@
 //! The `opsfloor` binary, run as a user runs it: arguments, stdin, stdout, stderr, exit code.
 
+mod common;
+
+use common::{Child, free_port, golden};
+
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
 
@@ -30,19 +34,6 @@ fn stderr(o: &Output) -> String {
 
 fn repo(path: &str) -> String {
     format!("{}/../../{path}", env!("CARGO_MANIFEST_DIR"))
-}
-
-/// Compares with a golden file; `UPDATE_GOLDEN=1` rewrites it.
-fn golden(name: &str, actual: &str) {
-    let path = format!("{}/tests/golden/{name}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).expect("write golden");
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        expected == actual,
-        "{name} differs from its golden file:\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
 }
 
 #[test]
@@ -286,24 +277,6 @@ fn bad_queries_and_usage_get_clear_errors() {
     let o = opsfloor(&["--help"], "");
     assert_eq!(o.status.code(), Some(0));
     assert!(stdout(&o).contains("Exit codes"));
-}
-
-/// A child process killed when the test ends, even on panic.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
 }
 
 /// Polls `url` until it answers 200, for at most five seconds.

@@ -1,6 +1,10 @@
 //! `opsfloor report`: golden files over recorded fleets (replay, no network), exit
 //! codes, bad inventories, `--since`, and a live run that replays byte for byte.
 
+mod common;
+
+use common::{Child, free_port, golden};
+
 use std::process::{Command, Output, Stdio};
 
 fn opsfloor(args: &[&str]) -> Output {
@@ -18,19 +22,6 @@ fn data(name: &str) -> String {
 
 fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf8")
-}
-
-/// Compares with `tests/golden/report/NAME`; `UPDATE_GOLDEN=1` rewrites it.
-fn golden(name: &str, actual: &str) {
-    let path = format!("{}/tests/golden/report/{name}", env!("CARGO_MANIFEST_DIR"));
-    if std::env::var_os("UPDATE_GOLDEN").is_some() {
-        std::fs::write(&path, actual).expect("write golden");
-    }
-    let expected = std::fs::read_to_string(&path).unwrap_or_default();
-    assert!(
-        expected == actual,
-        "{name} differs from its golden file:\n--- expected\n{expected}\n--- actual\n{actual}"
-    );
 }
 
 /// Every recorded fleet, with the exit code its floor state gives.
@@ -61,7 +52,7 @@ fn every_format_over_every_recording() {
                 "replay never prints progress: {}",
                 text(&o.stderr)
             );
-            golden(&format!("{name}.{ext}"), &text(&o.stdout));
+            golden(&format!("report/{name}.{ext}"), &text(&o.stdout));
         }
     }
 }
@@ -150,7 +141,7 @@ fn since_lists_what_changed() {
             "--format",
             format,
         ]);
-        golden(&format!("since-broken.{ext}"), &text(&o.stdout));
+        golden(&format!("report/since-broken.{ext}"), &text(&o.stdout));
     }
     let o = opsfloor(&[
         "report",
@@ -194,25 +185,10 @@ fn bad_inventories_name_file_line_and_field() {
     );
 }
 
-/// A child killed when the test ends.
-struct Child(std::process::Child);
-
-impl Drop for Child {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
 #[test]
 fn a_live_report_replays_byte_for_byte() {
     let dir = tempfile::tempdir().expect("tmp");
-    let base = std::net::TcpListener::bind("127.0.0.1:0")
-        .expect("bind")
-        .local_addr()
-        .expect("addr")
-        .port()
-        - 30;
+    let base = free_port() - 30;
     let inventory = dir.path().join("floor.toml");
     let fleet = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
         .args([
