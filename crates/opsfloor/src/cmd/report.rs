@@ -14,13 +14,13 @@ use jiff::Timestamp;
 use opsfloor_contract::calendar::Overrides;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
 use opsfloor_contract::{Calendar, State};
-use opsfloor_floor::FloorState;
-use opsfloor_floor::poll::Poller;
-use opsfloor_floor::report::recording::{
+use opsfloor_engine::FloorState;
+use opsfloor_poller::Poller;
+use opsfloor_report::recording::{
     RECORDING_FORMAT, Recorded, RecordedInventory, Recording, Response, gather,
 };
-use opsfloor_floor::report::since::{Previous, changes};
-use opsfloor_floor::report::{Report, exit_code, markdown, table};
+use opsfloor_report::since::{Previous, changes};
+use opsfloor_report::{Report, exit_code, markdown, table};
 use opsfloor_inventory::{Format, Inventory};
 
 use crate::cmd::serve_util::runtime;
@@ -254,7 +254,7 @@ fn poll_all(
     inventory: &Inventory,
     retries: u32,
     quiet: bool,
-) -> Result<Vec<Option<opsfloor_floor::poll::Outcome>>, CliError> {
+) -> Result<Vec<Option<opsfloor_engine::Outcome>>, CliError> {
     let poller = Poller::new(inventory.floor.body_limit_bytes)
         .map_err(|e| CliError::Data(format!("HTTP client: {e}")))?;
     let total = inventory.services.len();

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsfloor_floor::server::{ServeConfig, start};
+use opsfloor_server::server::{ServeConfig, start};
 
 use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
 use crate::error::CliError;

@@ -189,10 +189,10 @@ async fn the_floor_records_a_transition_only_when_it_changes() {
 async fn pages_are_mounted_next_to_the_api() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
     let clock = setup.clock;
-    let pages: opsfloor_floor::server::Pages = std::sync::Arc::new(|_state| {
+    let pages: opsfloor_server::server::Pages = std::sync::Arc::new(|_state| {
         axum::Router::new().route("/hello", axum::routing::get(|| async { "pages" }))
     });
-    let floor = opsfloor_floor::server::start(opsfloor_floor::server::ServeConfig {
+    let floor = opsfloor_server::server::start(opsfloor_server::server::ServeConfig {
         inventory: setup.inventory(""),
         listen: "127.0.0.1:0".parse().expect("addr"),
         db: None,

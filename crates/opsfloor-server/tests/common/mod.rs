@@ -7,7 +7,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use opsfloor_fleet::{Fleet, FleetConfig, Scenario};
-use opsfloor_floor::server::{Running, ServeConfig, start};
+use opsfloor_server::server::{Running, ServeConfig, start};
 use opsfloor_probe::Clock;
 use serde_json::Value;
 
@@ -67,7 +67,7 @@ impl Setup {
         &self,
         inventory: &Path,
         db: Option<PathBuf>,
-        pages: Option<opsfloor_floor::server::Pages>,
+        pages: Option<opsfloor_server::server::Pages>,
     ) -> Running {
         let clock = self.clock;
         start(ServeConfig {

@@ -13,7 +13,7 @@ use common::*;
 use futures_util::StreamExt;
 use jsonschema::{Draft, Registry, Validator};
 use opsfloor_fleet::{GAMMA, Scenario};
-use opsfloor_floor::server::Running;
+use opsfloor_server::server::Running;
 use serde_json::{Value, json};
 
 /// Where the OpenAPI document is taken to live: `$ref`s in it are relative to this.
