@@ -175,7 +175,11 @@ fn bad_inventories_name_file_line_and_field() {
         "{err}"
     );
     let o = opsfloor(&["report", "--config", "/nonexistent/floor.toml"]);
-    assert_eq!(o.status.code(), Some(78));
+    assert_eq!(
+        o.status.code(),
+        Some(66),
+        "a missing inventory is a missing input"
+    );
     assert!(text(&o.stderr).contains("/nonexistent/floor.toml"));
     let o = opsfloor(&["report"]);
     assert_eq!(
@@ -255,5 +259,40 @@ fn a_live_report_replays_byte_for_byte() {
     assert_eq!(
         report["services"][2]["status"]["reason_codes"][0],
         "UNREACHABLE"
+    );
+}
+
+#[test]
+fn report_exit_codes_follow_the_one_table() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = opsfloor(&["report", "--config", "/nope/floor.toml"]);
+    assert_eq!(
+        o.status.code(),
+        Some(66),
+        "missing inventory: {}",
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stderr).starts_with("opsfloor: error: "),
+        "{}",
+        text(&o.stderr)
+    );
+    let bad = dir.path().join("floor.toml");
+    std::fs::write(&bad, "[[services]]\nname = 1\n").expect("write");
+    let o = opsfloor(&["report", "--config", bad.to_str().expect("path")]);
+    assert_eq!(
+        o.status.code(),
+        Some(78),
+        "invalid inventory: {}",
+        text(&o.stderr)
+    );
+    let rec = dir.path().join("rec.json");
+    std::fs::write(&rec, b"{\"recording_format\": \"\xff\"}").expect("write");
+    let o = opsfloor(&["report", "--replay", rec.to_str().expect("path")]);
+    assert_eq!(
+        o.status.code(),
+        Some(65),
+        "a recording not UTF-8: {}",
+        text(&o.stderr)
     );
 }
