@@ -273,11 +273,12 @@ fn poll_all(
             return;
         }
         let elapsed = started.elapsed();
-        if let Ok(mut shown) = last_shown.lock() {
-            if elapsed >= Duration::from_secs(1) && elapsed - *shown >= Duration::from_secs(1) {
-                *shown = elapsed;
-                eprintln!("opsfloor report: polled {done}/{total} services…");
-            }
+        if let Ok(mut shown) = last_shown.lock()
+            && elapsed >= Duration::from_secs(1)
+            && elapsed - *shown >= Duration::from_secs(1)
+        {
+            *shown = elapsed;
+            eprintln!("opsfloor report: polled {done}/{total} services…");
         }
     };
     Ok(runtime()?.block_on(gather(inventory, &poller, retries, progress)))

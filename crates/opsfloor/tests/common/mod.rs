@@ -43,7 +43,7 @@ fn collect(
             use std::io::BufRead;
             let mut reader = std::io::BufReader::new(stream);
             let mut line = Vec::new();
-            while reader.read_until(b'\n', &mut line).map_or(false, |n| n > 0) {
+            while reader.read_until(b'\n', &mut line).is_ok_and(|n| n > 0) {
                 if let Ok(mut t) = sink.lock() {
                     t.push_str(&String::from_utf8_lossy(&line));
                 }
