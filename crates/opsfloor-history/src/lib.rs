@@ -1,4 +1,4 @@
-//! The floor's transition history, in an embedded SQLite database.
+//! The floor's transition history, in embedded SQLite (the default) or PostgreSQL.
 //!
 //! The floor aggregator records every state transition of every service, and of the
 //! floor itself, so that "since when" survives restarts and operators can ask SLO
@@ -49,10 +49,14 @@
 //! database runs in WAL mode (readers never block the writer); [`History::open`]
 //! creates the file and its directory when missing.
 
+mod engine;
 mod error;
+mod location;
 mod migrations;
+mod postgres;
 mod row;
 mod slo;
+mod sqlite;
 mod store;
 
 use std::collections::BTreeMap;
@@ -61,7 +65,11 @@ use jiff::Timestamp;
 use opsfloor_contract::{ReasonCode, State};
 use serde::Serialize;
 
+pub use engine::{Change, HistoryStore, SubjectChanges};
 pub use error::HistoryError;
+pub use location::{Location, PostgresUrl};
+pub use postgres::PgStore;
+pub use sqlite::SqliteStore;
 pub use slo::slo_row;
 pub use store::History;
 
