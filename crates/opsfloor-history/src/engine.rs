@@ -35,8 +35,10 @@ pub trait HistoryStore: Send + Sync {
     /// The location, as messages show it (no password).
     fn location(&self) -> &str;
     /// Records every transition in one transaction, in slice order.
-    fn record_all(&self, ts: &[Transition])
-    -> impl Future<Output = Result<(), HistoryError>> + Send;
+    fn record_all(
+        &self,
+        ts: &[Transition],
+    ) -> impl Future<Output = Result<(), HistoryError>> + Send;
     /// The transitions matching `q`, newest first.
     fn transitions(
         &self,
@@ -45,7 +47,10 @@ pub trait HistoryStore: Send + Sync {
     /// The latest transition of every subject, the floor first.
     fn last_states(&self) -> impl Future<Output = Result<Vec<Transition>, HistoryError>> + Send;
     /// Deletes transitions older than `older_than` except those in force then.
-    fn prune(&self, older_than: Timestamp) -> impl Future<Output = Result<u64, HistoryError>> + Send;
+    fn prune(
+        &self,
+        older_than: Timestamp,
+    ) -> impl Future<Output = Result<u64, HistoryError>> + Send;
     /// Every subject's changes in `(window_start, now)` plus the one in force at
     /// `window_start`; the floor first, then services by name.
     fn slo_changes(
@@ -60,7 +65,8 @@ pub trait HistoryStore: Send + Sync {
 }
 
 /// Ranks each subject's transitions, latest first (`rn = 1`: the latest).
-pub(crate) const RANKED: &str = "ROW_NUMBER() OVER (PARTITION BY service ORDER BY at_ns DESC, id DESC)";
+pub(crate) const RANKED: &str =
+    "ROW_NUMBER() OVER (PARTITION BY service ORDER BY at_ns DESC, id DESC)";
 
 /// SQL written for SQLite (`?N` parameters, `IS`) as PostgreSQL needs it (`$N`,
 /// `IS NOT DISTINCT FROM`); unchanged for SQLite.
@@ -153,9 +159,13 @@ macro_rules! sql_store {
                     .await
                     .map_err(failed)?;
                 }
-                if !$postgres {
-                    // The write probe: a read-only file passes the reads above.
-                    sqlx::query("DELETE FROM schema_version WHERE version < 0")
+                {
+                    // The write probe: a read-only file passes the reads above, and
+                    // a statement that changes nothing writes nothing.
+                    sqlx::query(
+                        "UPDATE schema_version SET description = description
+                         WHERE version = (SELECT MAX(version) FROM schema_version)",
+                    )
                         .execute(&mut *tx)
                         .await
                         .map_err(|e| self.err(e))?;

@@ -34,7 +34,9 @@ pub enum HistoryError {
         source: sqlx::Error,
     },
     /// A schema migration failed; the database is left at the previous version.
-    #[error("history database {location}: migration to schema version {version} ({description}) failed: {source}")]
+    #[error(
+        "history database {location}: migration to schema version {version} ({description}) failed: {source}"
+    )]
     Migration {
         /// The database.
         location: String,

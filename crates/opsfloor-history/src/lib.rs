@@ -69,8 +69,8 @@ pub use engine::{Change, HistoryStore, SubjectChanges};
 pub use error::HistoryError;
 pub use location::{Location, PostgresUrl};
 pub use postgres::PgStore;
-pub use sqlite::SqliteStore;
 pub use slo::slo_row;
+pub use sqlite::SqliteStore;
 pub use store::History;
 
 /// What a transition is about: one service, or the floor as a whole.

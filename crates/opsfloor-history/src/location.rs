@@ -130,7 +130,10 @@ mod tests {
             Location::parse("h.db").expect("path"),
             Location::Sqlite("h.db".into())
         );
-        assert_eq!(Location::parse(":memory:").expect("memory"), Location::Memory);
+        assert_eq!(
+            Location::parse(":memory:").expect("memory"),
+            Location::Memory
+        );
         let err = Location::parse("postgres://u:s3cret@[bad/db").expect_err("bad url");
         assert!(!err.to_string().contains("s3cret"), "{err}");
     }

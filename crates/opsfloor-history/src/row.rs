@@ -77,7 +77,11 @@ pub(crate) fn instant(at_ns: i64, id: i64, location: &str) -> Result<Timestamp, 
 }
 
 /// A stored JSON array of reason codes back to codes (unknown ones kept verbatim).
-pub(crate) fn reason_codes(text: &str, id: i64, location: &str) -> Result<Vec<ReasonCode>, HistoryError> {
+pub(crate) fn reason_codes(
+    text: &str,
+    id: i64,
+    location: &str,
+) -> Result<Vec<ReasonCode>, HistoryError> {
     let codes: Vec<String> = serde_json::from_str(text)
         .map_err(|e| corrupt(location, id, format!("reason codes {text:?}: {e}")))?;
     Ok(codes.iter().map(|c| ReasonCode::from_wire(c)).collect())

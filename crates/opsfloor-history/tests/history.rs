@@ -514,7 +514,9 @@ async fn postgres_passwords_stay_out_of_messages_and_errors() {
     let pg = Postgres::start().expect("PostgreSQL");
     let url = pg.create_database("secret").expect("database");
     let password = pg.password();
-    let h = History::connect(&url).await.expect("open with the URL's password");
+    let h = History::connect(&url)
+        .await
+        .expect("open with the URL's password");
     assert!(!h.location().contains(password), "{}", h.location());
     assert!(!format!("{h:?}").contains(password), "{h:?}");
     h.record(&tr(svc("a"), None, State::Ok, "2026-01-07T14:00:00Z"))
@@ -534,9 +536,12 @@ async fn postgres_passwords_stay_out_of_messages_and_errors() {
     );
     h.close().await;
     assert_eq!(
-        pg.psql("secret", "SELECT version || ' ' || description FROM schema_version")
-            .expect("schema_version")
-            .trim(),
+        pg.psql(
+            "secret",
+            "SELECT version || ' ' || description FROM schema_version"
+        )
+        .expect("schema_version")
+        .trim(),
         "1 transitions table"
     );
 
@@ -560,6 +565,9 @@ async fn postgres_passwords_stay_out_of_messages_and_errors() {
     drop(pg);
     let err = History::connect(&url).await.expect_err("server stopped");
     assert!(err.is_io(), "{err:?}");
-    assert!(err.to_string().contains(&format!("127.0.0.1:{port}")), "{err}");
+    assert!(
+        err.to_string().contains(&format!("127.0.0.1:{port}")),
+        "{err}"
+    );
     assert!(!err.to_string().contains(password), "{err}");
 }

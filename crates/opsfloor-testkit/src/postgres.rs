@@ -70,13 +70,16 @@ impl Postgres {
             .tempdir()
             .map_err(|e| err(format!("cannot create a temporary directory: {e}")))?;
         if as_postgres {
-            run(Command::new("chown").arg(format!("{SUPERUSER}:")).arg(dir.path()))?;
+            run(Command::new("chown")
+                .arg(format!("{SUPERUSER}:"))
+                .arg(dir.path()))?;
         }
         let pwfile = dir.path().join("pwfile");
-        std::fs::write(&pwfile, PASSWORD)
-            .map_err(|e| err(format!("{}: {e}", pwfile.display())))?;
+        std::fs::write(&pwfile, PASSWORD).map_err(|e| err(format!("{}: {e}", pwfile.display())))?;
         if as_postgres {
-            run(Command::new("chown").arg(format!("{SUPERUSER}:")).arg(&pwfile))?;
+            run(Command::new("chown")
+                .arg(format!("{SUPERUSER}:"))
+                .arg(&pwfile))?;
         }
         let mut pg = Postgres {
             bin,
@@ -90,7 +93,12 @@ impl Postgres {
         initdb
             .arg("-D")
             .arg(&data)
-            .args(["-U", SUPERUSER, "--auth-local=trust", "--auth-host=scram-sha-256"])
+            .args([
+                "-U",
+                SUPERUSER,
+                "--auth-local=trust",
+                "--auth-host=scram-sha-256",
+            ])
             .arg(format!("--pwfile={}", pwfile.display()))
             .args(["--encoding=UTF8", "--locale=C.UTF-8", "--no-sync"]);
         run(&mut initdb)?;
@@ -111,8 +119,8 @@ impl Postgres {
     /// port was taken, `Err` on any other failure.
     fn try_port(&mut self, port: u16) -> Result<Option<String>, HarnessError> {
         let log = self.dir.path().join(format!("postgres-{port}.log"));
-        let logfile = std::fs::File::create(&log)
-            .map_err(|e| err(format!("{}: {e}", log.display())))?;
+        let logfile =
+            std::fs::File::create(&log).map_err(|e| err(format!("{}: {e}", log.display())))?;
         let errfile = logfile
             .try_clone()
             .map_err(|e| err(format!("{}: {e}", log.display())))?;
@@ -301,4 +309,3 @@ fn run(c: &mut Command) -> Result<Output, HarnessError> {
         )))
     }
 }
-

@@ -9,7 +9,10 @@ fn starts_creates_databases_and_cleans_up() {
     let pg = Postgres::start().expect("start PostgreSQL");
     let url = pg.create_database("one").expect("create database");
     assert!(url.starts_with("postgres://postgres:"), "{url}");
-    assert!(url.ends_with(&format!("@127.0.0.1:{}/one", pg.port())), "{url}");
+    assert!(
+        url.ends_with(&format!("@127.0.0.1:{}/one", pg.port())),
+        "{url}"
+    );
     assert_eq!(pg.psql("one", "SELECT 40 + 2").expect("query").trim(), "42");
     pg.create_database("two").expect("second database");
     assert!(pg.create_database("two").is_err(), "duplicate database");
