@@ -51,6 +51,7 @@
 
 mod engine;
 mod error;
+mod journal;
 mod location;
 mod migrations;
 mod postgres;
@@ -67,6 +68,7 @@ use serde::Serialize;
 
 pub use engine::{Change, HistoryStore, SubjectChanges};
 pub use error::HistoryError;
+pub use journal::{Journal, JournalStatus, Receipt};
 pub use location::{Location, PostgresUrl};
 pub use postgres::PgStore;
 pub use slo::slo_row;
