@@ -164,6 +164,14 @@ pub struct SloRow {
     pub market_minutes: f64,
     /// The fraction (0..=1) of those minutes spent in each state; states never in
     /// force during market hours are omitted, so the map is empty when
-    /// `market_minutes` is 0 and otherwise sums to 1.
+    /// `market_minutes` is 0 and otherwise sums to 1 with `offline_expected`.
+    /// Expected offline time (`EXECUTION_DISABLED`) is in no state's share.
     pub share: BTreeMap<State, f64>,
+    /// The fraction (0..=1) of `market_minutes` that was expected offline time: a
+    /// state whose reason codes include `EXECUTION_DISABLED` (scaled to zero on
+    /// purpose). Neither an outage nor counted against `availability`.
+    pub offline_expected: f64,
+    /// The share of counted market time (`market_minutes` less the expected
+    /// offline time) in `OK` or `MARKET_CLOSED`; `None` when nothing was counted.
+    pub availability: Option<f64>,
 }

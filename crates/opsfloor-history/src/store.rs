@@ -156,11 +156,7 @@ impl History {
         let subjects = each!(self, s => s.slo_changes(window_start, now).await)?;
         Ok(subjects
             .into_iter()
-            .map(|sc| {
-                let changes: Vec<(Timestamp, opsfloor_contract::State)> =
-                    sc.changes.iter().map(|c| (c.at, c.state)).collect();
-                slo::slo_row(sc.subject, window_start, now, &sessions, &changes)
-            })
+            .map(|sc| slo::slo_row(sc.subject, window_start, now, &sessions, &sc.changes))
             .collect())
     }
 

@@ -75,6 +75,7 @@ both_engines!(
     prune_keeps_the_state_in_force_for_every_subject,
     slo_from_recorded_transitions,
     clones_write_concurrently,
+    slo_counts_execution_disabled_as_expected,
 );
 
 /// Reads the database directly, beside the library.
@@ -570,4 +571,34 @@ async fn postgres_passwords_stay_out_of_messages_and_errors() {
         "{err}"
     );
     assert!(!err.to_string().contains(password), "{err}");
+}
+
+async fn slo_counts_execution_disabled_as_expected(loc: String) {
+    let h = History::connect(&loc).await.expect("open");
+    let mut off = tr(
+        svc("exec"),
+        Some(State::Ok),
+        State::Offline,
+        "2026-01-07T15:30:00Z",
+    );
+    off.reason_codes = vec![ReasonCode::ExecutionDisabled];
+    h.record_all(&[
+        tr(svc("exec"), None, State::Ok, "2026-01-07T14:30:00Z"),
+        off,
+        tr(
+            svc("exec"),
+            Some(State::Offline),
+            State::Ok,
+            "2026-01-07T20:30:00Z",
+        ),
+    ])
+    .await
+    .expect("record_all");
+    let (start, now) = (ts("2026-01-07T00:00:00Z"), ts("2026-01-08T00:00:00Z"));
+    let rows = h.slo(start, now, &Calendar::nyse()).await.expect("slo");
+    let close = |a: f64, b: f64| (a - b).abs() < 1e-9;
+    assert!(close(rows[0].offline_expected, 300.0 / 390.0), "{rows:?}");
+    assert!(!rows[0].share.contains_key(&State::Offline));
+    assert_eq!(rows[0].availability, Some(1.0));
+    h.close().await;
 }
