@@ -60,6 +60,21 @@ pub trait HistoryStore: Send + Sync {
     ) -> impl Future<Output = Result<Vec<SubjectChanges>, HistoryError>> + Send;
     /// Every transition, oldest first (insertion order): for export.
     fn all_in_order(&self) -> impl Future<Output = Result<Vec<Transition>, HistoryError>> + Send;
+    /// Takes or renews the leader lease for `replica` until `now + ttl`: the
+    /// fencing token when this replica holds it, `None` when another does.
+    fn acquire_lease(
+        &self,
+        replica: &str,
+        now: Timestamp,
+        ttl: jiff::SignedDuration,
+    ) -> impl Future<Output = Result<Option<i64>, HistoryError>> + Send;
+    /// [`HistoryStore::record_all`], refused with [`HistoryError::Fenced`] unless
+    /// `token` is the lease's current token.
+    fn record_all_fenced(
+        &self,
+        ts: &[Transition],
+        token: i64,
+    ) -> impl Future<Output = Result<(), HistoryError>> + Send;
     /// Closes every connection.
     fn close(&self) -> impl Future<Output = ()> + Send;
 }
@@ -175,14 +190,11 @@ macro_rules! sql_store {
             }
         }
 
-        impl $crate::engine::HistoryStore for $store {
-            fn location(&self) -> &str {
-                &self.location
-            }
-
-            async fn record_all(
+        impl $store {
+            async fn insert_all(
                 &self,
                 ts: &[$crate::Transition],
+                token: Option<i64>,
             ) -> Result<(), $crate::HistoryError> {
                 use $crate::row;
                 if ts.is_empty() {
@@ -193,6 +205,23 @@ macro_rules! sql_store {
                     .map(|t| row::Encoded::new(t, &self.location))
                     .collect::<Result<Vec<_>, _>>()?;
                 let mut tx = self.pool.begin_with($begin).await.map_err(|e| self.err(e))?;
+                if let Some(token) = token {
+                    let lock = if $postgres { " FOR UPDATE" } else { "" };
+                    let current: Option<i64> = sqlx::query_scalar(&format!(
+                        "SELECT token FROM leader_lease WHERE id = 1{lock}"
+                    ))
+                    .fetch_optional(&mut *tx)
+                    .await
+                    .map_err(|e| self.err(e))?;
+                    let current = current.unwrap_or(0);
+                    if current != token {
+                        return Err($crate::HistoryError::Fenced {
+                            location: self.location.clone(),
+                            token,
+                            current,
+                        });
+                    }
+                }
                 for chunk in rows.chunks(row::ROWS_PER_INSERT) {
                     let mut insert = sqlx::QueryBuilder::<$db>::new(
                         "INSERT INTO transitions (service, from_state, to_state, reason_codes, at_ns) ",
@@ -212,6 +241,54 @@ macro_rules! sql_store {
                         .map_err(|e| self.err(e))?;
                 }
                 tx.commit().await.map_err(|e| self.err(e))
+            }
+        }
+
+        impl $crate::engine::HistoryStore for $store {
+            async fn record_all_fenced(
+                &self,
+                ts: &[$crate::Transition],
+                token: i64,
+            ) -> Result<(), $crate::HistoryError> {
+                self.insert_all(ts, Some(token)).await
+            }
+
+            async fn record_all(
+                &self,
+                ts: &[$crate::Transition],
+            ) -> Result<(), $crate::HistoryError> {
+                self.insert_all(ts, None).await
+            }
+
+            async fn acquire_lease(
+                &self,
+                replica: &str,
+                now: jiff::Timestamp,
+                ttl: jiff::SignedDuration,
+            ) -> Result<Option<i64>, $crate::HistoryError> {
+                let now_ns = $crate::row::storable_ns(now, &self.location)?;
+                let until = $crate::row::storable_ns(now.saturating_add(ttl).unwrap_or(jiff::Timestamp::MAX), &self.location)?;
+                let sql = Self::sql(
+                    "INSERT INTO leader_lease (id, holder, token, expires_ns) VALUES (1, ?1, 1, ?2)
+                     ON CONFLICT (id) DO UPDATE SET
+                       token = CASE WHEN leader_lease.holder = excluded.holder
+                                     AND leader_lease.expires_ns > ?3
+                                    THEN leader_lease.token ELSE leader_lease.token + 1 END,
+                       holder = excluded.holder,
+                       expires_ns = excluded.expires_ns
+                     WHERE leader_lease.holder = excluded.holder OR leader_lease.expires_ns <= ?3
+                     RETURNING token",
+                );
+                sqlx::query_scalar(&sql)
+                    .bind(replica)
+                    .bind(until)
+                    .bind(now_ns)
+                    .fetch_optional(&self.pool)
+                    .await
+                    .map_err(|e| self.err(e))
+            }
+            fn location(&self) -> &str {
+                &self.location
             }
 
             async fn transitions(

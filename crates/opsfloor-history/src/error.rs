@@ -79,6 +79,19 @@ pub enum HistoryError {
         /// The instant.
         at: Timestamp,
     },
+    /// A leader's write carrying a fencing token older than the lease's: a stale
+    /// leader's late write, refused.
+    #[error(
+        "history database {location}: write refused: fencing token {token} is stale (the lease is at {current})"
+    )]
+    Fenced {
+        /// The database.
+        location: String,
+        /// The writer's token.
+        token: i64,
+        /// The lease's token now.
+        current: i64,
+    },
     /// The SLO window lies outside the calendar's supported range.
     #[error("history database {location}: SLO window: {source}")]
     Calendar {
@@ -104,6 +117,7 @@ impl HistoryError {
             | HistoryError::SchemaTooNew { .. }
             | HistoryError::Corrupt { .. }
             | HistoryError::TimestampOutOfRange { .. }
+            | HistoryError::Fenced { .. }
             | HistoryError::Calendar { .. } => false,
         }
     }
@@ -118,6 +132,7 @@ impl HistoryError {
             | HistoryError::SchemaTooNew { location, .. }
             | HistoryError::Corrupt { location, .. }
             | HistoryError::TimestampOutOfRange { location, .. }
+            | HistoryError::Fenced { location, .. }
             | HistoryError::Calendar { location, .. } => location,
         }
     }

@@ -24,11 +24,12 @@ pub(crate) struct Migration {
 }
 
 /// Every migration, oldest first.
-pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    description: "transitions table",
-    sqlite: &[
-        "CREATE TABLE transitions (
+pub(crate) const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        description: "transitions table",
+        sqlite: &[
+            "CREATE TABLE transitions (
             id           INTEGER PRIMARY KEY AUTOINCREMENT,
             service      TEXT,
             from_state   TEXT,
@@ -36,13 +37,13 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             reason_codes TEXT NOT NULL,
             at_ns        INTEGER NOT NULL
         ) STRICT",
-        // A subject's transitions in time order (id, the rowid, is implied last).
-        "CREATE INDEX transitions_by_subject ON transitions (service, at_ns)",
-        // Every subject's transitions in time order.
-        "CREATE INDEX transitions_by_time ON transitions (at_ns)",
-    ],
-    postgres: &[
-        "CREATE TABLE transitions (
+            // A subject's transitions in time order (id, the rowid, is implied last).
+            "CREATE INDEX transitions_by_subject ON transitions (service, at_ns)",
+            // Every subject's transitions in time order.
+            "CREATE INDEX transitions_by_time ON transitions (at_ns)",
+        ],
+        postgres: &[
+            "CREATE TABLE transitions (
             id           BIGSERIAL PRIMARY KEY,
             service      TEXT,
             from_state   TEXT,
@@ -50,10 +51,27 @@ pub(crate) const MIGRATIONS: &[Migration] = &[Migration {
             reason_codes TEXT NOT NULL,
             at_ns        BIGINT NOT NULL
         )",
-        "CREATE INDEX transitions_by_subject ON transitions (service, at_ns, id)",
-        "CREATE INDEX transitions_by_time ON transitions (at_ns, id)",
-    ],
-}];
+            "CREATE INDEX transitions_by_subject ON transitions (service, at_ns, id)",
+            "CREATE INDEX transitions_by_time ON transitions (at_ns, id)",
+        ],
+    },
+    Migration {
+        version: 2,
+        description: "leader lease",
+        sqlite: &["CREATE TABLE leader_lease (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            holder     TEXT NOT NULL,
+            token      INTEGER NOT NULL,
+            expires_ns INTEGER NOT NULL
+        ) STRICT"],
+        postgres: &["CREATE TABLE leader_lease (
+            id         INTEGER PRIMARY KEY CHECK (id = 1),
+            holder     TEXT NOT NULL,
+            token      BIGINT NOT NULL,
+            expires_ns BIGINT NOT NULL
+        )"],
+    },
+];
 
 /// `schema_version` in SQLite.
 pub(crate) const SQLITE_SCHEMA_VERSION: &str = "CREATE TABLE IF NOT EXISTS schema_version (

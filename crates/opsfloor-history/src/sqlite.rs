@@ -76,6 +76,20 @@ impl SqliteStore {
             self.pool.close().await;
             return Err(e);
         }
+        // The write probe's second half: the migration transaction may have gone
+        // only to the WAL file; a checkpoint writes the database file itself.
+        // (A checkpoint that is merely busy is not a failure: only errors count.)
+        let probe: Result<(i64, i64, i64), _> = sqlx::query_as("PRAGMA wal_checkpoint(PASSIVE)")
+            .fetch_one(&self.pool)
+            .await;
+        if let Err(source) = probe {
+            let e = HistoryError::Database {
+                location: self.location.clone(),
+                source,
+            };
+            self.pool.close().await;
+            return Err(e);
+        }
         Ok(self)
     }
 }

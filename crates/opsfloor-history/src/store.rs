@@ -160,6 +160,31 @@ impl History {
             .collect())
     }
 
+    /// Takes or renews the leader lease (one per database) for `replica` until
+    /// `now + ttl`. Returns the fencing token while this replica holds the lease
+    /// (the same token on renewal; a higher one on each new acquisition), `None`
+    /// while another replica's lease has not expired. `now` is a parameter, so
+    /// replicas' clocks must agree within the lease's margin.
+    pub async fn acquire_lease(
+        &self,
+        replica: &str,
+        now: Timestamp,
+        ttl: jiff::SignedDuration,
+    ) -> Result<Option<i64>, HistoryError> {
+        each!(self, s => s.acquire_lease(replica, now, ttl).await)
+    }
+
+    /// [`History::record_all`] for a leader holding fencing token `token`: refused
+    /// with [`HistoryError::Fenced`] (storing nothing) when the lease has moved on,
+    /// so a stale leader's late write cannot land.
+    pub async fn record_all_fenced(
+        &self,
+        ts: &[Transition],
+        token: i64,
+    ) -> Result<(), HistoryError> {
+        each!(self, s => s.record_all_fenced(ts, token).await)
+    }
+
     /// Closes every connection (of every clone), waiting for running queries.
     pub async fn close(self) {
         each!(self, s => s.close().await)

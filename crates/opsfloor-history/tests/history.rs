@@ -76,6 +76,7 @@ both_engines!(
     slo_from_recorded_transitions,
     clones_write_concurrently,
     slo_counts_execution_disabled_as_expected,
+    a_stale_leaders_late_write_is_refused,
 );
 
 /// Reads the database directly, beside the library.
@@ -103,7 +104,13 @@ async fn first_open_creates_and_migrates_reopen_keeps_everything() {
             .fetch_all(&mut c)
             .await
             .expect("schema_version");
-    assert_eq!(versions, vec![(1, "transitions table".to_owned())]);
+    assert_eq!(
+        versions,
+        vec![
+            (1, "transitions table".to_owned()),
+            (2, "leader lease".to_owned())
+        ]
+    );
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
         .fetch_one(&mut c)
         .await
@@ -120,7 +127,7 @@ async fn first_open_creates_and_migrates_reopen_keeps_everything() {
         .fetch_one(&mut c)
         .await
         .expect("count");
-    assert_eq!(n, 1);
+    assert_eq!(n, 2);
 }
 
 #[tokio::test]
@@ -138,7 +145,7 @@ async fn a_newer_schema_is_refused_and_errors_name_the_path() {
         err,
         HistoryError::SchemaTooNew {
             found: 99,
-            supported: 1,
+            supported: 2,
             ..
         }
     ));
@@ -543,7 +550,7 @@ async fn postgres_passwords_stay_out_of_messages_and_errors() {
         )
         .expect("schema_version")
         .trim(),
-        "1 transitions table"
+        "1 transitions table\n2 leader lease"
     );
 
     // A wrong password: refused, an I/O error (74), and the password is not shown.
@@ -601,4 +608,81 @@ async fn slo_counts_execution_disabled_as_expected(loc: String) {
     assert!(!rows[0].share.contains_key(&State::Offline));
     assert_eq!(rows[0].availability, Some(1.0));
     h.close().await;
+}
+
+async fn a_stale_leaders_late_write_is_refused(loc: String) {
+    // Two handles on one database: two replicas.
+    let a = History::connect(&loc).await.expect("replica a");
+    let b = History::connect(&loc).await.expect("replica b");
+    let ttl = jiff::SignedDuration::from_secs(10);
+    let t0 = ts("2026-01-07T14:00:00Z");
+    let token_a = a
+        .acquire_lease("a", t0, ttl)
+        .await
+        .expect("lease")
+        .expect("a leads");
+    // Renewal keeps the token; b cannot take an unexpired lease.
+    let t1 = ts("2026-01-07T14:00:05Z");
+    assert_eq!(
+        a.acquire_lease("a", t1, ttl).await.expect("renew"),
+        Some(token_a)
+    );
+    assert_eq!(b.acquire_lease("b", t1, ttl).await.expect("try"), None);
+    a.record_all_fenced(
+        &[tr(svc("md"), None, State::Ok, "2026-01-07T14:00:01Z")],
+        token_a,
+    )
+    .await
+    .expect("leader writes");
+    // a stops renewing; after expiry b takes over with a newer token.
+    let t2 = ts("2026-01-07T14:00:16Z");
+    let token_b = b
+        .acquire_lease("b", t2, ttl)
+        .await
+        .expect("lease")
+        .expect("b leads");
+    assert!(token_b > token_a);
+    let err = a
+        .record_all_fenced(
+            &[tr(
+                svc("md"),
+                Some(State::Ok),
+                State::Halted,
+                "2026-01-07T14:00:17Z",
+            )],
+            token_a,
+        )
+        .await
+        .expect_err("stale leader");
+    assert!(matches!(err, HistoryError::Fenced { .. }), "{err:?}");
+    b.record_all_fenced(
+        &[tr(
+            svc("md"),
+            Some(State::Ok),
+            State::Degraded,
+            "2026-01-07T14:00:18Z",
+        )],
+        token_b,
+    )
+    .await
+    .expect("new leader writes");
+    let all = b
+        .transitions(&TransitionQuery::latest(10))
+        .await
+        .expect("all");
+    assert_eq!(
+        all.iter().map(|t| t.to).collect::<Vec<_>>(),
+        [State::Degraded, State::Ok]
+    );
+    // a, back, gets a newer token still once b's lease expires.
+    assert_eq!(a.acquire_lease("a", t2, ttl).await.expect("try"), None);
+    let t3 = ts("2026-01-07T14:00:30Z");
+    let again = a
+        .acquire_lease("a", t3, ttl)
+        .await
+        .expect("lease")
+        .expect("a again");
+    assert!(again > token_b);
+    a.close().await;
+    b.close().await;
 }
