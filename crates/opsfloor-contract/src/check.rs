@@ -117,8 +117,10 @@ impl Received {
     }
 }
 
-/// Parses and checks one received document.
+/// Parses and checks one received document. A leading UTF-8 byte-order mark is
+/// skipped: some services' JSON writers emit one, and it carries no meaning.
 pub fn parse_document(text: &str) -> Result<Received, MalformedJson> {
+    let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     match deserialize_object(text) {
         Ok(document) => {
             let problems = empty_names(&document);
@@ -436,6 +438,14 @@ mod tests {
     use super::*;
 
     const SEED: &str = include_str!("../tests/data/seed-example.json");
+
+    #[test]
+    fn a_leading_byte_order_mark_is_accepted() {
+        let plain = parse_document(SEED).expect("seed");
+        let with_bom = parse_document(&format!("\u{feff}{SEED}")).expect("seed with BOM");
+        assert!(with_bom.is_valid());
+        assert_eq!(with_bom.reported(), plain.reported());
+    }
 
     fn pointers(r: &Received) -> Vec<String> {
         r.problems.iter().map(|p| p.pointer.clone()).collect()

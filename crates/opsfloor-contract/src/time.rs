@@ -26,12 +26,27 @@ pub struct TimestampError {
     detail: String,
 }
 
-/// Parses an RFC 3339 instant (fractions and numeric offsets accepted).
+/// Parses an RFC 3339 instant (fractions and numeric offsets accepted). RFC 3339
+/// allows a fraction of any length; digits past the nanosecond are truncated.
 pub fn parse_timestamp(text: &str) -> Result<Timestamp, TimestampError> {
-    text.parse::<Timestamp>().map_err(|e| TimestampError {
-        text: text.to_owned(),
-        detail: e.to_string(),
+    text.parse::<Timestamp>().or_else(|e| {
+        truncate_fraction(text)
+            .and_then(|short| short.parse::<Timestamp>().ok())
+            .ok_or_else(|| TimestampError {
+                text: text.to_owned(),
+                detail: e.to_string(),
+            })
     })
+}
+
+/// `text` with a fraction of more than 9 digits cut to 9, or `None` when it has none.
+fn truncate_fraction(text: &str) -> Option<String> {
+    let dot = text.find('.')?;
+    let digits = text[dot + 1..]
+        .bytes()
+        .take_while(u8::is_ascii_digit)
+        .count();
+    (digits > 9).then(|| format!("{}{}", &text[..dot + 10], &text[dot + 1 + digits..]))
 }
 
 /// Seconds since the Unix epoch, rounded toward the past (floor), so that
@@ -176,6 +191,19 @@ mod tests {
 
     fn ts(s: &str) -> Timestamp {
         parse_timestamp(s).expect("valid timestamp")
+    }
+
+    #[test]
+    fn fractions_of_any_length_are_truncated_to_nanoseconds() {
+        assert_eq!(
+            ts("2026-03-02T14:30:00.123456789987654321Z"),
+            ts("2026-03-02T14:30:00.123456789Z")
+        );
+        assert_eq!(
+            ts("2026-03-02T09:30:00.99999999999-05:00"),
+            ts("2026-03-02T14:30:00.999999999Z")
+        );
+        assert!(parse_timestamp("2026-03-02T14:30:00.1234567890x").is_err());
     }
 
     #[test]

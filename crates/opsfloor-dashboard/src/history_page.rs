@@ -274,6 +274,8 @@ mod tests {
             subject: Subject::Service("b".into()),
             market_minutes: 390.0,
             share,
+            offline_expected: 0.0,
+            availability: Some(0.75),
         };
         let bar = share_bar(&row, "<b>");
         assert!(bar.contains("aria-label=\"&#60;b&#62;: share"));
@@ -289,6 +291,8 @@ mod tests {
             subject: Subject::Floor,
             market_minutes: 0.0,
             share: BTreeMap::new(),
+            offline_expected: 0.0,
+            availability: None,
         };
         let gone = SloRow {
             subject: Subject::Service("a-removed".into()),

@@ -63,11 +63,13 @@ pub fn segments(marks: &[Mark], from: Timestamp, to: Timestamp) -> Vec<Segment> 
             Some(m) => (Some(m.state), m.codes.clone()),
             None => (None, Vec::new()),
         };
-        if let Some(last) = out.last_mut() {
-            if last.state == state && last.codes == codes && last.to == start {
-                last.to = end;
-                return;
-            }
+        if let Some(last) = out.last_mut()
+            && last.state == state
+            && last.codes == codes
+            && last.to == start
+        {
+            last.to = end;
+            return;
         }
         out.push(Segment {
             from: start,

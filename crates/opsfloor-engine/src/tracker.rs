@@ -251,10 +251,10 @@ impl Tracked {
         self.kill_switch = doc.safety.kill_switch;
         self.evaluated = reevaluate(&doc, deployment, market_open_at);
         self.findings.clear();
-        if let Some((state, codes)) = &self.evaluated {
-            if *state != doc.status.state || *codes != doc.status.reason_codes {
-                self.findings.push(ReasonCode::StateMismatch);
-            }
+        if let Some((state, codes)) = &self.evaluated
+            && (*state != doc.status.state || *codes != doc.status.reason_codes)
+        {
+            self.findings.push(ReasonCode::StateMismatch);
         }
         let summary = Some(doc.status.summary.clone()).filter(|s| !s.is_empty());
         self.last_updated = doc.last_updated();

@@ -1,4 +1,4 @@
-//! The floor's transition history, in an embedded SQLite database.
+//! The floor's transition history, in embedded SQLite (the default) or PostgreSQL.
 //!
 //! The floor aggregator records every state transition of every service, and of the
 //! floor itself, so that "since when" survives restarts and operators can ask SLO
@@ -49,10 +49,15 @@
 //! database runs in WAL mode (readers never block the writer); [`History::open`]
 //! creates the file and its directory when missing.
 
+mod engine;
 mod error;
+mod journal;
+mod location;
 mod migrations;
+mod postgres;
 mod row;
 mod slo;
+mod sqlite;
 mod store;
 
 use std::collections::BTreeMap;
@@ -61,9 +66,14 @@ use jiff::Timestamp;
 use opsfloor_contract::State;
 use serde::Serialize;
 
+pub use engine::{Change, HistoryStore, SubjectChanges};
 pub use error::HistoryError;
+pub use journal::{Journal, JournalStatus, Receipt};
+pub use location::{Location, PostgresUrl};
+pub use postgres::PgStore;
 pub use slo::slo_row;
 pub use opsfloor_engine::{Subject, Transition};
+pub use sqlite::SqliteStore;
 pub use store::History;
 
 /// Which transitions [`History::transitions`] returns: those matching every given
@@ -110,6 +120,14 @@ pub struct SloRow {
     pub market_minutes: f64,
     /// The fraction (0..=1) of those minutes spent in each state; states never in
     /// force during market hours are omitted, so the map is empty when
-    /// `market_minutes` is 0 and otherwise sums to 1.
+    /// `market_minutes` is 0 and otherwise sums to 1 with `offline_expected`.
+    /// Expected offline time (`EXECUTION_DISABLED`) is in no state's share.
     pub share: BTreeMap<State, f64>,
+    /// The fraction (0..=1) of `market_minutes` that was expected offline time: a
+    /// state whose reason codes include `EXECUTION_DISABLED` (scaled to zero on
+    /// purpose). Neither an outage nor counted against `availability`.
+    pub offline_expected: f64,
+    /// The share of counted market time (`market_minutes` less the expected
+    /// offline time) in `OK` or `MARKET_CLOSED`; `None` when nothing was counted.
+    pub availability: Option<f64>,
 }

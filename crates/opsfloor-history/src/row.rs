@@ -1,12 +1,7 @@
 //! Between [`Transition`] and a `transitions` row.
 
-use std::path::Path;
-
 use jiff::Timestamp;
 use opsfloor_contract::{ReasonCode, State};
-use sqlx::query::Query;
-use sqlx::sqlite::SqliteArguments;
-use sqlx::{QueryBuilder, Sqlite};
 
 use crate::{HistoryError, Subject, Transition};
 
@@ -22,16 +17,16 @@ pub(crate) type Stored = (i64, Option<String>, Option<String>, String, String, i
 
 /// A transition ready to insert.
 pub(crate) struct Encoded<'a> {
-    service: Option<&'a str>,
-    from: Option<&'static str>,
-    to: &'static str,
-    reason_codes: String,
-    at_ns: i64,
+    pub(crate) service: Option<&'a str>,
+    pub(crate) from: Option<&'static str>,
+    pub(crate) to: &'static str,
+    pub(crate) reason_codes: String,
+    pub(crate) at_ns: i64,
 }
 
 impl<'a> Encoded<'a> {
     /// Checks and encodes `t`; fails only when its instant cannot be stored.
-    pub(crate) fn new(t: &'a Transition, path: &Path) -> Result<Encoded<'a>, HistoryError> {
+    pub(crate) fn new(t: &'a Transition, location: &str) -> Result<Encoded<'a>, HistoryError> {
         let codes = t
             .reason_codes
             .iter()
@@ -42,44 +37,15 @@ impl<'a> Encoded<'a> {
             from: t.from.map(State::as_str),
             to: t.to.as_str(),
             reason_codes: serde_json::Value::Array(codes).to_string(),
-            at_ns: storable_ns(t.at, path)?,
+            at_ns: storable_ns(t.at, location)?,
         })
     }
-
-    /// The `INSERT` for this row.
-    pub(crate) fn insert(&self) -> Query<'_, Sqlite, SqliteArguments<'_>> {
-        sqlx::query(
-            "INSERT INTO transitions (service, from_state, to_state, reason_codes, at_ns)
-             VALUES (?1, ?2, ?3, ?4, ?5)",
-        )
-        .bind(self.service)
-        .bind(self.from)
-        .bind(self.to)
-        .bind(self.reason_codes.as_str())
-        .bind(self.at_ns)
-    }
-}
-
-/// One multi-row `INSERT` for `rows`, which get ascending ids in slice order.
-pub(crate) fn insert_many<'a>(rows: &'a [Encoded<'a>]) -> QueryBuilder<'a, Sqlite> {
-    let mut insert = QueryBuilder::new(
-        "INSERT INTO transitions (service, from_state, to_state, reason_codes, at_ns) ",
-    );
-    insert.push_values(rows, |mut values, r| {
-        values
-            .push_bind(r.service)
-            .push_bind(r.from)
-            .push_bind(r.to)
-            .push_bind(r.reason_codes.as_str())
-            .push_bind(r.at_ns);
-    });
-    insert
 }
 
 /// `at` as Unix nanoseconds, or an error when it does not fit in 64 bits.
-pub(crate) fn storable_ns(at: Timestamp, path: &Path) -> Result<i64, HistoryError> {
+pub(crate) fn storable_ns(at: Timestamp, location: &str) -> Result<i64, HistoryError> {
     i64::try_from(at.as_nanosecond()).map_err(|_| HistoryError::TimestampOutOfRange {
-        path: path.to_owned(),
+        location: location.to_owned(),
         at,
     })
 }
@@ -100,33 +66,43 @@ pub(crate) fn subject(service: Option<String>) -> Subject {
 }
 
 /// A stored state's wire name back to a [`State`].
-pub(crate) fn state(name: &str, id: i64, path: &Path) -> Result<State, HistoryError> {
-    State::from_wire(name).ok_or_else(|| corrupt(path, id, format!("unknown state {name:?}")))
+pub(crate) fn state(name: &str, id: i64, location: &str) -> Result<State, HistoryError> {
+    State::from_wire(name).ok_or_else(|| corrupt(location, id, format!("unknown state {name:?}")))
 }
 
 /// Stored Unix nanoseconds back to an instant.
-pub(crate) fn instant(at_ns: i64, id: i64, path: &Path) -> Result<Timestamp, HistoryError> {
+pub(crate) fn instant(at_ns: i64, id: i64, location: &str) -> Result<Timestamp, HistoryError> {
     Timestamp::from_nanosecond(i128::from(at_ns))
-        .map_err(|e| corrupt(path, id, format!("instant {at_ns}: {e}")))
+        .map_err(|e| corrupt(location, id, format!("instant {at_ns}: {e}")))
+}
+
+/// A stored JSON array of reason codes back to codes (unknown ones kept verbatim).
+pub(crate) fn reason_codes(
+    text: &str,
+    id: i64,
+    location: &str,
+) -> Result<Vec<ReasonCode>, HistoryError> {
+    let codes: Vec<String> = serde_json::from_str(text)
+        .map_err(|e| corrupt(location, id, format!("reason codes {text:?}: {e}")))?;
+    Ok(codes.iter().map(|c| ReasonCode::from_wire(c)).collect())
 }
 
 /// Decodes a row read with [`COLUMNS`].
-pub(crate) fn decode(row: Stored, path: &Path) -> Result<Transition, HistoryError> {
-    let (id, service, from, to, reason_codes, at_ns) = row;
-    let codes: Vec<String> = serde_json::from_str(&reason_codes)
-        .map_err(|e| corrupt(path, id, format!("reason codes {reason_codes:?}: {e}")))?;
+pub(crate) fn decode(row: Stored, location: &str) -> Result<Transition, HistoryError> {
+    let (id, service, from, to, codes_text, at_ns) = row;
+    let codes = reason_codes(&codes_text, id, location)?;
     Ok(Transition {
         subject: subject(service),
-        from: from.map(|f| state(&f, id, path)).transpose()?,
-        to: state(&to, id, path)?,
-        reason_codes: codes.iter().map(|c| ReasonCode::from_wire(c)).collect(),
-        at: instant(at_ns, id, path)?,
+        from: from.map(|f| state(&f, id, location)).transpose()?,
+        to: state(&to, id, location)?,
+        reason_codes: codes,
+        at: instant(at_ns, id, location)?,
     })
 }
 
-fn corrupt(path: &Path, id: i64, detail: String) -> HistoryError {
+fn corrupt(location: &str, id: i64, detail: String) -> HistoryError {
     HistoryError::Corrupt {
-        path: path.to_owned(),
+        location: location.to_owned(),
         id,
         detail,
     }
@@ -148,7 +124,7 @@ mod tests {
             ],
             at: "2026-01-07T15:00:00.123456789Z".parse().expect("timestamp"),
         };
-        let path = Path::new(":memory:");
+        let path = ":memory:";
         let e = Encoded::new(&t, path).expect("encodes");
         let stored: Stored = (
             7,
@@ -164,7 +140,7 @@ mod tests {
     #[test]
     fn instants_outside_64_bit_nanoseconds_are_refused_or_clamped() {
         let far: Timestamp = "2500-01-01T00:00:00Z".parse().expect("timestamp");
-        let path = Path::new("h.db");
+        let path = "h.db";
         let err = storable_ns(far, path).expect_err("out of range");
         assert!(
             err.to_string().starts_with("history database h.db:"),
@@ -177,7 +153,7 @@ mod tests {
 
     #[test]
     fn unreadable_rows_are_reported_with_their_id() {
-        let path = Path::new("h.db");
+        let path = "h.db";
         let row: Stored = (3, None, None, "SIDEWAYS".into(), "[]".into(), 0);
         let err = decode(row, path).expect_err("corrupt");
         assert_eq!(

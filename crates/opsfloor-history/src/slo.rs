@@ -6,19 +6,25 @@
 //! force then: that of the latest transition at or before it (transitions at the
 //! same instant: the last one given wins). Durations are summed in integer
 //! nanoseconds and divided once, so the shares of a subject sum to 1 up to rounding.
+//!
+//! Time in a state whose reason codes include `EXECUTION_DISABLED` (an execution
+//! agent scaled to zero on purpose) is expected: it is its own share,
+//! `offline_expected`, and counts neither in any state's share nor against
+//! `availability`, the share of the remaining (counted) time in `OK` or
+//! `MARKET_CLOSED`.
 
 use std::collections::BTreeMap;
 
 use jiff::Timestamp;
-use opsfloor_contract::{Session, State};
+use opsfloor_contract::{ReasonCode, Session, State};
 
-use crate::{SloRow, Subject};
+use crate::{Change, SloRow, Subject};
 
 const NANOS_PER_MINUTE: f64 = 60e9;
 
 /// One subject's SLO row from its transitions and the market sessions.
 ///
-/// `changes` are the subject's transitions as `(at, new state)`, in insertion order
+/// `changes` are the subject's transitions, in insertion order
 /// (they are sorted by instant here, stably, so equal instants keep that order); to
 /// know the state at `window_start` they must include the latest transition at or
 /// before it. `sessions` may be in any order and may overlap. An empty or inverted
@@ -28,17 +34,21 @@ pub fn slo_row(
     window_start: Timestamp,
     now: Timestamp,
     sessions: &[Session],
-    changes: &[(Timestamp, State)],
+    changes: &[Change],
 ) -> SloRow {
     let (start, end) = (window_start.as_nanosecond(), now.as_nanosecond());
     let open = market_intervals(start, end, sessions);
-    let mut changes: Vec<(i128, State)> = changes
+    // `None`: expected offline time (EXECUTION_DISABLED).
+    let mut changes: Vec<(i128, Option<State>)> = changes
         .iter()
-        .map(|&(at, state)| (at.as_nanosecond(), state))
+        .map(|c| {
+            let expected = c.reason_codes.contains(&ReasonCode::ExecutionDisabled);
+            (c.at.as_nanosecond(), (!expected).then_some(c.state))
+        })
         .collect();
     changes.sort_by_key(|&(at, _)| at);
 
-    let mut nanos: BTreeMap<State, i128> = BTreeMap::new();
+    let mut nanos: BTreeMap<Option<State>, i128> = BTreeMap::new();
     let mut first_open = 0;
     for (i, &(at, state)) in changes.iter().enumerate() {
         let next = changes.get(i + 1).map_or(end, |&(next, _)| next);
@@ -59,18 +69,29 @@ pub fn slo_row(
     }
 
     let total: i128 = nanos.values().sum();
-    let share = if total > 0 {
-        nanos
-            .into_iter()
-            .map(|(state, n)| (state, n as f64 / total as f64))
-            .collect()
-    } else {
-        BTreeMap::new()
+    let expected = nanos.remove(&None).unwrap_or(0);
+    let fraction = |n: i128| {
+        if total > 0 {
+            n as f64 / total as f64
+        } else {
+            0.0
+        }
     };
+    let share = nanos
+        .iter()
+        .filter_map(|(state, &n)| Some(((*state)?, fraction(n))))
+        .collect();
+    let counted = total - expected;
+    let up: i128 = [State::Ok, State::MarketClosed]
+        .iter()
+        .filter_map(|s| nanos.get(&Some(*s)))
+        .sum();
     SloRow {
         subject,
         market_minutes: total as f64 / NANOS_PER_MINUTE,
         share,
+        offline_expected: fraction(expected),
+        availability: (counted > 0).then(|| up as f64 / counted as f64),
     }
 }
 
@@ -117,7 +138,7 @@ mod tests {
     }
 
     fn row(window: (&str, &str), sessions: &[Session], changes: &[(&str, State)]) -> SloRow {
-        let changes: Vec<(Timestamp, State)> = changes.iter().map(|&(t, s)| (ts(t), s)).collect();
+        let changes: Vec<Change> = changes.iter().map(|&(t, s)| change(t, s)).collect();
         slo_row(
             Subject::Service("svc".into()),
             ts(window.0),
@@ -125,6 +146,55 @@ mod tests {
             sessions,
             &changes,
         )
+    }
+
+    fn change(at: &str, state: State) -> Change {
+        Change {
+            at: ts(at),
+            state,
+            reason_codes: vec![],
+        }
+    }
+
+    #[test]
+    fn execution_disabled_is_expected_and_not_against_availability() {
+        // 390 minutes: 60 OK, 270 scaled to zero (EXECUTION_DISABLED), 30 OFFLINE, 30 OK.
+        let sessions = nyse("2026-01-07", "2026-01-07");
+        let disabled = Change {
+            reason_codes: vec![ReasonCode::ExecutionDisabled],
+            ..change("2026-01-07T15:30:00Z", State::Offline)
+        };
+        let changes = [
+            change("2026-01-07T14:30:00Z", State::Ok),
+            disabled,
+            change("2026-01-07T20:00:00Z", State::Offline),
+            change("2026-01-07T20:30:00Z", State::Ok),
+        ];
+        let r = slo_row(
+            Subject::Service("execution".into()),
+            ts("2026-01-07T00:00:00Z"),
+            ts("2026-01-08T00:00:00Z"),
+            &sessions,
+            &changes,
+        );
+        assert!(close(r.market_minutes, 390.0));
+        assert!(close(r.offline_expected, 270.0 / 390.0));
+        assert!(close(r.share[&State::Offline], 30.0 / 390.0));
+        assert!(close(r.share[&State::Ok], 90.0 / 390.0));
+        // Of the 120 counted minutes, 90 OK.
+        assert!(close(r.availability.expect("counted time"), 90.0 / 120.0));
+
+        // Only expected time: nothing counted, so no availability.
+        let r = slo_row(
+            Subject::Floor,
+            ts("2026-01-07T00:00:00Z"),
+            ts("2026-01-08T00:00:00Z"),
+            &sessions,
+            &changes[1..2],
+        );
+        assert!(close(r.offline_expected, 1.0));
+        assert!(r.share.is_empty());
+        assert_eq!(r.availability, None);
     }
 
     fn close(a: f64, b: f64) -> bool {
@@ -304,7 +374,7 @@ mod tests {
         #[test]
         fn shares_sum_to_one(
             gaps in proptest::collection::vec((0i64..10_000, 1i64..10_000), 0..8),
-            changes in proptest::collection::vec((-5_000i64..80_000, any_state()), 0..20),
+            changes in proptest::collection::vec((-5_000i64..80_000, any_state(), any::<bool>()), 0..20),
             window in (-5_000i64..80_000, 0i64..80_000),
         ) {
             // Seconds from an arbitrary origin; sessions as (gap before, length).
@@ -316,17 +386,26 @@ mod tests {
                 cursor = open + len;
                 Session { date: date(2026, 1, 7), open: at(open), close: at(cursor), early_close: false }
             }).collect();
-            let changes: Vec<(Timestamp, State)> = changes.iter().map(|&(s, st)| (at(s), st)).collect();
+            let changes: Vec<Change> = changes.iter().map(|&(s, st, expected)| Change {
+                at: at(s),
+                state: st,
+                reason_codes: if expected { vec![ReasonCode::ExecutionDisabled] } else { vec![] },
+            }).collect();
             let (start, end) = (at(window.0), at(window.0 + window.1));
             let r = slo_row(Subject::Floor, start, end, &sessions, &changes);
             prop_assert!(r.market_minutes >= 0.0);
             prop_assert!(r.market_minutes <= window.1 as f64 / 60.0 + 1e-9);
             if r.market_minutes > 0.0 {
-                let sum: f64 = r.share.values().sum();
+                let sum: f64 = r.share.values().sum::<f64>() + r.offline_expected;
                 prop_assert!((sum - 1.0).abs() <= 1e-9, "sum {sum}: {r:?}");
                 prop_assert!(r.share.values().all(|&v| v > 0.0 && v <= 1.0));
+                prop_assert_eq!(r.availability.is_some(), !r.share.is_empty());
             } else {
                 prop_assert!(r.share.is_empty());
+                prop_assert_eq!((r.offline_expected, r.availability), (0.0, None));
+            }
+            if let Some(a) = r.availability {
+                prop_assert!((0.0..=1.0 + 1e-9).contains(&a));
             }
         }
     }

@@ -1,194 +1,106 @@
-//! [`History`]: the database handle and its queries.
+//! [`History`]: the handle over one engine's store, and the SLO answer.
 
-use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::path::Path;
 
 use jiff::Timestamp;
-use opsfloor_contract::{Calendar, State};
-use sqlx::SqlitePool;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use opsfloor_contract::Calendar;
 
-use crate::row::{self, COLUMNS, Encoded, Stored};
-use crate::{HistoryError, SloRow, Transition, TransitionQuery, migrations, slo};
+use crate::engine::HistoryStore;
+use crate::location::Location;
+use crate::postgres::PgStore;
+use crate::sqlite::SqliteStore;
+use crate::{HistoryError, SloRow, Transition, TransitionQuery, slo};
 
-/// How long a statement waits for another connection's (or process's) write lock.
-const BUSY_TIMEOUT: Duration = Duration::from_secs(5);
-
-/// Connections to a file database: one writer at a time, readers alongside (WAL).
-const FILE_CONNECTIONS: u32 = 4;
-
-/// The name errors use for an in-memory database.
-const IN_MEMORY: &str = ":memory:";
-
-/// Ranks each subject's transitions, latest first (`rn = 1`: the latest).
-const RANKED: &str = "ROW_NUMBER() OVER (PARTITION BY service ORDER BY at_ns DESC, id DESC)";
-
-/// The transition history: a pool of SQLite connections. Cheap to clone; clones
-/// share the pool.
+/// The transition history, in SQLite or PostgreSQL. Cheap to clone; clones share
+/// the connections. `Debug` shows the location without a password.
 #[derive(Debug, Clone)]
 pub struct History {
-    pool: SqlitePool,
-    path: PathBuf,
+    engine: Engine,
+}
+
+#[derive(Debug, Clone)]
+enum Engine {
+    Sqlite(SqliteStore),
+    Postgres(PgStore),
+}
+
+/// Runs `$call` on whichever store `$h` holds.
+macro_rules! each {
+    ($h:expr, $s:ident => $call:expr) => {
+        match &$h.engine {
+            Engine::Sqlite($s) => $call,
+            Engine::Postgres($s) => $call,
+        }
+    };
 }
 
 impl History {
     /// Opens (creating the file and its parent directory if missing) and migrates
-    /// the database at `path`, in WAL mode with `synchronous = NORMAL` (a power cut
-    /// may lose the last transitions, never corrupt the file).
+    /// the SQLite database at `path`, in WAL mode with `synchronous = NORMAL` (a
+    /// power cut may lose the last transitions, never corrupt the file).
     pub async fn open(path: &Path) -> Result<History, HistoryError> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            tokio::fs::create_dir_all(dir)
-                .await
-                .map_err(|source| HistoryError::CreateDir {
-                    path: path.to_owned(),
-                    source,
-                })?;
-        }
-        let options = SqliteConnectOptions::new()
-            .filename(path)
-            .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal)
-            .busy_timeout(BUSY_TIMEOUT);
-        let pool = SqlitePoolOptions::new()
-            .max_connections(FILE_CONNECTIONS)
-            .connect_with(options)
-            .await
-            .map_err(|source| HistoryError::Sqlite {
-                path: path.to_owned(),
-                source,
-            })?;
-        History::migrated(pool, path.to_owned()).await
+        History::open_location(&Location::sqlite(path)).await
     }
 
-    /// A fresh, empty database in memory, gone when the handle is closed or
+    /// Opens and migrates the store at a `--db` value: a path or `sqlite://path`
+    /// (SQLite), `postgres://user@host:port/db` or `postgresql://...` (PostgreSQL;
+    /// the password from the URL or `PGPASSWORD`).
+    pub async fn connect(location: &str) -> Result<History, HistoryError> {
+        History::open_location(&Location::parse(location)?).await
+    }
+
+    /// Opens and migrates the store at `location`. Opening writes (the migration
+    /// check runs in a write transaction), so a store that cannot be written fails
+    /// here, naming its location.
+    pub async fn open_location(location: &Location) -> Result<History, HistoryError> {
+        let engine = match location {
+            Location::Sqlite(path) => Engine::Sqlite(SqliteStore::open(path).await?),
+            Location::Memory => Engine::Sqlite(SqliteStore::open_in_memory().await?),
+            Location::Postgres(url) => Engine::Postgres(PgStore::open(url).await?),
+        };
+        Ok(History { engine })
+    }
+
+    /// A fresh, empty SQLite database in memory, gone when the handle is closed or
     /// dropped: for tests and benchmarks.
     pub async fn open_in_memory() -> Result<History, HistoryError> {
-        let path = PathBuf::from(IN_MEMORY);
-        // Every connection to `:memory:` is its own database, so keep exactly one,
-        // open for the pool's whole life.
-        let pool = SqlitePoolOptions::new()
-            .min_connections(1)
-            .max_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None)
-            .connect_with(SqliteConnectOptions::new().in_memory(true))
-            .await
-            .map_err(|source| HistoryError::Sqlite {
-                path: path.clone(),
-                source,
-            })?;
-        History::migrated(pool, path).await
+        History::open_location(&Location::Memory).await
     }
 
-    async fn migrated(pool: SqlitePool, path: PathBuf) -> Result<History, HistoryError> {
-        if let Err(e) = migrations::migrate(&pool, &path).await {
-            pool.close().await;
-            return Err(e);
-        }
-        Ok(History { pool, path })
+    /// The store's location as messages show it: the path, `:memory:`, or the
+    /// PostgreSQL URL without its password.
+    pub fn location(&self) -> &str {
+        each!(self, s => s.location())
     }
 
-    /// The database's path (`:memory:` for an in-memory database).
+    /// The SQLite file's path (`:memory:` for memory); for PostgreSQL, the
+    /// password-free URL as a path. Prefer [`History::location`].
     pub fn path(&self) -> &Path {
-        &self.path
+        Path::new(self.location())
     }
 
     /// Records one transition.
     pub async fn record(&self, t: &Transition) -> Result<(), HistoryError> {
-        Encoded::new(t, &self.path)?
-            .insert()
-            .execute(&self.pool)
-            .await
-            .map_err(|e| self.sqlite(e))?;
-        Ok(())
+        self.record_all(std::slice::from_ref(t)).await
     }
 
     /// Records every transition in one transaction: all or none. Their order in
     /// the slice is their insertion order (which breaks ties between equal instants).
     pub async fn record_all(&self, ts: &[Transition]) -> Result<(), HistoryError> {
-        if ts.is_empty() {
-            return Ok(());
-        }
-        let rows = ts
-            .iter()
-            .map(|t| Encoded::new(t, &self.path))
-            .collect::<Result<Vec<_>, _>>()?;
-        let mut tx = self
-            .pool
-            .begin_with("BEGIN IMMEDIATE")
-            .await
-            .map_err(|e| self.sqlite(e))?;
-        for chunk in rows.chunks(row::ROWS_PER_INSERT) {
-            row::insert_many(chunk)
-                .build()
-                .execute(&mut *tx)
-                .await
-                .map_err(|e| self.sqlite(e))?;
-        }
-        tx.commit().await.map_err(|e| self.sqlite(e))
+        each!(self, s => s.record_all(ts).await)
     }
 
     /// The transitions matching `q` (see [`TransitionQuery`]), newest first (equal
     /// instants: the later recorded first), at most `q.limit`.
     pub async fn transitions(&self, q: &TransitionQuery) -> Result<Vec<Transition>, HistoryError> {
-        let limit = i64::try_from(q.limit).unwrap_or(i64::MAX);
-        let since = q.since.map_or(i64::MIN, row::clamped_ns);
-        // `until` is exclusive; the query's bound is inclusive.
-        let until = match q.until.map(row::clamped_ns) {
-            None => i64::MAX,
-            Some(i64::MIN) => return Ok(Vec::new()),
-            Some(until) => until - 1,
-        };
-        if limit == 0 || since > until {
-            return Ok(Vec::new());
-        }
-        let rows: Vec<Stored> = match &q.subject {
-            Some(subject) => {
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM transitions
-                     WHERE service IS ?1 AND at_ns BETWEEN ?2 AND ?3
-                     ORDER BY at_ns DESC, id DESC LIMIT ?4"
-                );
-                sqlx::query_as(&sql)
-                    .bind(subject.service_name())
-                    .bind(since)
-                    .bind(until)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await
-            }
-            None => {
-                let sql = format!(
-                    "SELECT {COLUMNS} FROM transitions
-                     WHERE at_ns BETWEEN ?1 AND ?2
-                     ORDER BY at_ns DESC, id DESC LIMIT ?3"
-                );
-                sqlx::query_as(&sql)
-                    .bind(since)
-                    .bind(until)
-                    .bind(limit)
-                    .fetch_all(&self.pool)
-                    .await
-            }
-        }
-        .map_err(|e| self.sqlite(e))?;
-        self.decode_all(rows)
+        each!(self, s => s.transitions(q).await)
     }
 
     /// The latest transition of every subject (latest instant; equal instants: the
     /// later recorded), the floor first, then services by name: what to resume from
     /// after a restart.
     pub async fn last_states(&self) -> Result<Vec<Transition>, HistoryError> {
-        let sql = format!(
-            "SELECT {COLUMNS} FROM (SELECT *, {RANKED} AS rn FROM transitions)
-             WHERE rn = 1 ORDER BY service"
-        );
-        let rows: Vec<Stored> = sqlx::query_as(&sql)
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.sqlite(e))?;
-        self.decode_all(rows)
+        each!(self, s => s.last_states().await)
     }
 
     /// Retention: deletes the transitions older than `older_than`, except, for each
@@ -197,17 +109,12 @@ impl History {
     /// for windows starting at or after `older_than` do not change. Returns how many
     /// transitions were deleted.
     pub async fn prune(&self, older_than: Timestamp) -> Result<u64, HistoryError> {
-        let sql = format!(
-            "DELETE FROM transitions WHERE at_ns < ?1 AND id NOT IN (
-                SELECT id FROM (SELECT id, {RANKED} AS rn FROM transitions WHERE at_ns <= ?1)
-                WHERE rn = 1)"
-        );
-        let done = sqlx::query(&sql)
-            .bind(row::clamped_ns(older_than))
-            .execute(&self.pool)
-            .await
-            .map_err(|e| self.sqlite(e))?;
-        Ok(done.rows_affected())
+        each!(self, s => s.prune(older_than).await)
+    }
+
+    /// Every transition, oldest first in insertion order: what `export` writes.
+    pub async fn all_in_order(&self) -> Result<Vec<Transition>, HistoryError> {
+        each!(self, s => s.all_in_order().await)
     }
 
     /// How each subject spent the market hours of `[window_start, now)`.
@@ -243,77 +150,43 @@ impl History {
                 tz.to_datetime(now).date(),
             )
             .map_err(|source| HistoryError::Calendar {
-                path: self.path.clone(),
+                location: self.location().to_owned(),
                 source,
             })?;
-        // Each subject's transitions inside the window, plus the one in force at its start.
-        let sql = format!(
-            "SELECT service, to_state, at_ns, id FROM transitions WHERE at_ns > ?1 AND at_ns < ?2
-             UNION ALL
-             SELECT service, to_state, at_ns, id FROM (
-                SELECT service, to_state, at_ns, id, {RANKED} AS rn
-                FROM transitions WHERE at_ns <= ?1)
-             WHERE rn = 1
-             ORDER BY service, at_ns, id"
-        );
-        let rows: Vec<(Option<String>, String, i64, i64)> = sqlx::query_as(&sql)
-            .bind(row::clamped_ns(window_start))
-            .bind(row::clamped_ns(now))
-            .fetch_all(&self.pool)
-            .await
-            .map_err(|e| self.sqlite(e))?;
+        let subjects = each!(self, s => s.slo_changes(window_start, now).await)?;
+        Ok(subjects
+            .into_iter()
+            .map(|sc| slo::slo_row(sc.subject, window_start, now, &sessions, &sc.changes))
+            .collect())
+    }
 
-        let mut out = Vec::new();
-        let mut current: Option<Option<String>> = None;
-        let mut changes: Vec<(Timestamp, State)> = Vec::new();
-        for (service, to, at_ns, id) in rows {
-            if current.as_ref().is_some_and(|c| *c != service) {
-                if let Some(done) = current.take() {
-                    let subject = row::subject(done);
-                    out.push(slo::slo_row(
-                        subject,
-                        window_start,
-                        now,
-                        &sessions,
-                        &changes,
-                    ));
-                }
-                changes.clear();
-            }
-            current = Some(service);
-            changes.push((
-                row::instant(at_ns, id, &self.path)?,
-                row::state(&to, id, &self.path)?,
-            ));
-        }
-        if let Some(done) = current {
-            let subject = row::subject(done);
-            out.push(slo::slo_row(
-                subject,
-                window_start,
-                now,
-                &sessions,
-                &changes,
-            ));
-        }
-        Ok(out)
+    /// Takes or renews the leader lease (one per database) for `replica` until
+    /// `now + ttl`. Returns the fencing token while this replica holds the lease
+    /// (the same token on renewal; a higher one on each new acquisition), `None`
+    /// while another replica's lease has not expired. `now` is a parameter, so
+    /// replicas' clocks must agree within the lease's margin.
+    pub async fn acquire_lease(
+        &self,
+        replica: &str,
+        now: Timestamp,
+        ttl: jiff::SignedDuration,
+    ) -> Result<Option<i64>, HistoryError> {
+        each!(self, s => s.acquire_lease(replica, now, ttl).await)
+    }
+
+    /// [`History::record_all`] for a leader holding fencing token `token`: refused
+    /// with [`HistoryError::Fenced`] (storing nothing) when the lease has moved on,
+    /// so a stale leader's late write cannot land.
+    pub async fn record_all_fenced(
+        &self,
+        ts: &[Transition],
+        token: i64,
+    ) -> Result<(), HistoryError> {
+        each!(self, s => s.record_all_fenced(ts, token).await)
     }
 
     /// Closes every connection (of every clone), waiting for running queries.
     pub async fn close(self) {
-        self.pool.close().await;
-    }
-
-    fn sqlite(&self, source: sqlx::Error) -> HistoryError {
-        HistoryError::Sqlite {
-            path: self.path.clone(),
-            source,
-        }
-    }
-
-    fn decode_all(&self, rows: Vec<Stored>) -> Result<Vec<Transition>, HistoryError> {
-        rows.into_iter()
-            .map(|r| row::decode(r, &self.path))
-            .collect()
+        each!(self, s => s.close().await)
     }
 }

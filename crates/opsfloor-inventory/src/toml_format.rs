@@ -22,10 +22,10 @@ pub(crate) fn read(text: &str, problems: &mut Problems) -> Option<Node> {
             let pos = index.pos(span.start);
             let mut message = format!("invalid TOML: {}", error.message().trim_end());
             // Name the key: the parser's message does not.
-            if message.ends_with("duplicate key") {
-                if let Some(key) = text.get(span).filter(|k| !k.is_empty() && k.len() < 100) {
-                    message.push_str(&format!(" {:?}", key.trim()));
-                }
+            if message.ends_with("duplicate key")
+                && let Some(key) = text.get(span).filter(|k| !k.is_empty() && k.len() < 100)
+            {
+                message.push_str(&format!(" {:?}", key.trim()));
             }
             if !seen.contains(&(pos, message.clone())) {
                 problems.add(pos, "", message.clone());

@@ -272,16 +272,16 @@ impl Validator<'_> {
         if let Some(n) = optional(entries, "name") {
             floor.name = self.non_empty(n, "floor.name").unwrap_or(floor.name);
         }
-        if let Some(n) = optional(entries, "calendar") {
-            if let Some(name) = self.string(n, "floor.calendar") {
-                match Calendar::by_name(&name, &Default::default()) {
-                    Ok(calendar) => floor.calendar = calendar.name().to_owned(),
-                    Err(_) => self.problems.add(
-                        n.pos,
-                        "floor.calendar",
-                        format!("unknown calendar {name:?}; expected one of nyse, always-open"),
-                    ),
-                }
+        if let Some(n) = optional(entries, "calendar")
+            && let Some(name) = self.string(n, "floor.calendar")
+        {
+            match Calendar::by_name(&name, &Default::default()) {
+                Ok(calendar) => floor.calendar = calendar.name().to_owned(),
+                Err(_) => self.problems.add(
+                    n.pos,
+                    "floor.calendar",
+                    format!("unknown calendar {name:?}; expected one of nyse, always-open"),
+                ),
             }
         }
         let d = FloorSettings::default();

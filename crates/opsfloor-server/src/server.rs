@@ -134,7 +134,11 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     warn_about(&inventory);
     let calendar = Calendar::by_name(&inventory.floor.calendar, &Overrides::default())?;
     let history = match &config.db {
-        Some(path) => Some(History::open(path).await?),
+        // A path or sqlite://path is SQLite; postgres://… is PostgreSQL.
+        Some(path) => Some(match path.to_str() {
+            Some(location) => History::connect(location).await?,
+            None => History::open(path).await?,
+        }),
         None => None,
     };
     let resumed = match &history {
@@ -355,10 +359,10 @@ async fn prune(
     let Ok(keep) = jiff::SignedDuration::try_from(retention) else {
         return;
     };
-    if let Ok(cutoff) = now.checked_sub(keep) {
-        if let Err(e) = history.prune(cutoff).await {
-            tracing::error!(error = %e, "cannot prune history");
-        }
+    if let Ok(cutoff) = now.checked_sub(keep)
+        && let Err(e) = history.prune(cutoff).await
+    {
+        tracing::error!(error = %e, "cannot prune history");
     }
 }
 

@@ -8,8 +8,24 @@ pub const EXIT_USAGE: u8 = 64;
 pub const EXIT_DATA: u8 = 65;
 /// Exit code for an input file that does not exist (EX_NOINPUT).
 pub const EXIT_NO_INPUT: u8 = 66;
-/// Exit code for an I/O failure (EX_IOERR).
+/// Exit code for an I/O failure, including an output path that cannot be written (EX_IOERR).
 pub const EXIT_IO: u8 = 74;
+/// Exit code for an invalid configuration, e.g. an inventory that does not parse (EX_CONFIG).
+pub const EXIT_CONFIG: u8 = 78;
+
+/// Every exit code a command's error maps to, with its meaning: the table that
+/// `--help` and the README show (a test keeps the README equal to it).
+#[allow(dead_code)] // not yet read by --help; see the README test to come
+pub const EXIT_CODES: &[(u8, &str)] = &[
+    (EXIT_USAGE, "usage"),
+    (EXIT_DATA, "bad data"),
+    (EXIT_NO_INPUT, "input file missing"),
+    (
+        EXIT_IO,
+        "I/O, including an output path that cannot be written",
+    ),
+    (EXIT_CONFIG, "invalid configuration"),
+];
 
 /// Everything that stops a subcommand before it has an answer.
 #[derive(Debug, thiserror::Error)]
@@ -20,7 +36,15 @@ pub enum CliError {
     /// Input data that cannot be used, or a query the contract cannot answer.
     #[error("{0}")]
     Data(String),
-    /// A file could not be read or written.
+    /// An output file could not be written (always I/O, even when its directory is missing).
+    #[error("{path}: cannot write: {source}")]
+    Write {
+        /// The file.
+        path: PathBuf,
+        /// What went wrong.
+        source: std::io::Error,
+    },
+    /// A file could not be read: missing (66), not UTF-8 (bad data, 65), else I/O (74).
     #[error("{path}: {source}")]
     Io {
         /// The file.
@@ -39,7 +63,10 @@ impl CliError {
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 EXIT_NO_INPUT
             }
-            CliError::Io { .. } => EXIT_IO,
+            CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::InvalidData => {
+                EXIT_DATA
+            }
+            CliError::Io { .. } | CliError::Write { .. } => EXIT_IO,
         }
     }
 }

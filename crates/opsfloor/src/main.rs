@@ -48,6 +48,9 @@ enum Command {
     Report(cmd::report::Args),
     /// Run the Trading Floor aggregator: poll the inventory, serve the API, keep history.
     Serve(cmd::serve::Args),
+    /// The history store: migrate, export (JSON Lines), import.
+    #[command(subcommand)]
+    History(cmd::history::Command),
 }
 
 fn main() -> ExitCode {
@@ -70,6 +73,7 @@ fn main() -> ExitCode {
         Command::Serve(args) => cmd::serve::run(&args),
         Command::Report(args) => cmd::report::run(&args),
         Command::Demo(args) => cmd::demo::run(&args),
+        Command::History(command) => cmd::history::run(&command),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

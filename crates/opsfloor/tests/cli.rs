@@ -2,10 +2,11 @@
 
 mod common;
 
-use common::{Child, free_port, golden};
+use common::{Spawned, golden, inventory_urls};
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
+use std::time::Duration;
 
 fn opsfloor(args: &[&str], stdin: &str) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
@@ -279,19 +280,13 @@ fn bad_queries_and_usage_get_clear_errors() {
     assert!(stdout(&o).contains("Exit codes"));
 }
 
-/// Polls `url` until it answers 200, for at most five seconds.
-fn get_when_up(url: &str) -> String {
-    let start = std::time::Instant::now();
-    loop {
-        if let Ok(body) = http_get(url) {
-            return body;
-        }
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(5),
-            "{url} never answered"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+/// Polls `url` until it answers 200, for at most ten seconds; a failure shows the child's output.
+fn get_when_up(child: &mut Spawned, url: &str) -> String {
+    child.wait_for(
+        &format!("{url} answers 200"),
+        std::time::Duration::from_secs(10),
+        |_| http_get(url).ok(),
+    )
 }
 
 /// A minimal HTTP/1.0 GET over a std TcpStream (keeps the CLI tests free of an async runtime).
@@ -316,12 +311,12 @@ fn http_get(url: &str) -> std::io::Result<String> {
 #[test]
 fn probe_sidecar_serves_a_cron_job_from_the_environment() {
     let dir = tempfile::tempdir().expect("tmp");
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+    command
         .args([
             "probe",
             "--listen",
-            &format!("127.0.0.1:{port}"),
+            "127.0.0.1:0",
             "--now",
             "2026-01-07T15:00:00Z",
         ])
@@ -329,14 +324,12 @@ fn probe_sidecar_serves_a_cron_job_from_the_environment() {
         .env("SERVICE_KIND", "ingest")
         .env("REPO_ID", "acme/ingest")
         .env("OPS_HEARTBEAT_FILE", dir.path().join("ok"))
-        .env("OPS_HEARTBEAT_TTL_S", "420")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let _child = Child(child);
-    let body = get_when_up(&format!("http://127.0.0.1:{port}/ops/status"));
-    let doc: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+        .env("OPS_HEARTBEAT_TTL_S", "420");
+    let mut child = Spawned::new(command);
+    let addr = child.printed_addr("serving");
+    let body = get_when_up(&mut child, &format!("http://{addr}/ops/status"));
+    let doc: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON: {e}\n{}", child.output()));
     assert_eq!(doc["service_name"], "bars-ingest");
     assert_eq!(doc["status"]["state"], "OK");
     assert_eq!(doc["heartbeat"]["ttl_seconds"], 420);
@@ -360,13 +353,13 @@ fn probe_sidecar_rejects_a_malformed_variable_at_startup() {
 #[test]
 fn fleet_command_runs_the_floor_and_writes_its_inventory() {
     let dir = tempfile::tempdir().expect("tmp");
-    let base = free_port().saturating_sub(20);
     let inventory = dir.path().join("inventory.toml");
-    let child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+    command
         .args([
             "fleet",
             "--base-port",
-            &base.to_string(),
+            "0",
             "--now",
             "2026-01-07T15:00:00Z",
             "--scenario",
@@ -375,20 +368,39 @@ fn fleet_command_runs_the_floor_and_writes_its_inventory() {
         .arg("--dir")
         .arg(dir.path().join("control"))
         .arg("--write-inventory")
-        .arg(&inventory)
-        .stdout(Stdio::piped())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn");
-    let _child = Child(child);
-    let body = get_when_up(&format!("http://127.0.0.1:{}/ops/status", base + 1));
-    let doc: serde_json::Value = serde_json::from_str(&body).expect("JSON");
-    assert_eq!(doc["service_name"], "gamma-strategy");
-    assert_eq!(doc["status"]["state"], "HALTED");
+        .arg(&inventory);
+    let mut child = Spawned::new(command);
+    // Base port 0: every member binds a port of its own; the inventory says which.
+    let urls = child.wait_for(
+        "the inventory lists five services",
+        Duration::from_secs(20),
+        |_| {
+            let urls = inventory_urls(&inventory);
+            (urls.len() == 5).then_some(urls)
+        },
+    );
+    let body = get_when_up(&mut child, &format!("{}/ops/status", urls[1]));
+    let doc: serde_json::Value =
+        serde_json::from_str(&body).unwrap_or_else(|e| panic!("JSON: {e}\n{}", child.output()));
+    assert_eq!(doc["service_name"], "gamma-strategy", "{}", child.output());
+    assert_eq!(doc["status"]["state"], "HALTED", "{}", child.output());
     let text = std::fs::read_to_string(&inventory).expect("inventory");
+    let ports: std::collections::BTreeSet<&str> = urls
+        .iter()
+        .map(|u| {
+            u.strip_prefix("http://127.0.0.1:")
+                .unwrap_or_else(|| panic!("{u}\n{text}"))
+        })
+        .collect();
+    assert_eq!(ports.len(), 5, "five distinct real ports: {text}");
     assert!(
-        text.contains(&format!("url = \"http://127.0.0.1:{}\"", base + 3)),
-        "{text}"
+        !ports.contains("0"),
+        "no member is listed on port 0: {text}"
+    );
+    assert!(
+        child.stdout().contains(&format!("{}/ops/status", urls[0])),
+        "the banner prints the real URLs\n{}",
+        child.output()
     );
 
     let o = opsfloor(&["fleet", "--scenario", "meteor-strike"], "");
@@ -406,30 +418,25 @@ fn serve_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
     let inventory = dir.path().join("floor.toml");
     let one = "[floor]\npoll_interval_ms = 200\n\n[[services]]\nname = \"a\"\nkind = \"ops\"\nurl = \"http://127.0.0.1:9\"\n";
     std::fs::write(&inventory, one).expect("write");
-    let port = free_port();
-    let child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+    command
         .args([
             "serve",
             "--no-history",
             "--listen",
-            &format!("127.0.0.1:{port}"),
+            "127.0.0.1:0",
             "--log-format",
             "json",
         ])
         .arg("--config")
-        .arg(&inventory)
-        .stdout(Stdio::null())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("spawn");
+        .arg(&inventory);
+    let mut child = Spawned::new(command);
     let pid = child.id().to_string();
-    let mut child = Child(child);
-    let services = |body: &str| -> usize {
-        let v: serde_json::Value = serde_json::from_str(body).expect("JSON");
-        v["services"].as_array().map_or(0, Vec::len)
-    };
-    let url = format!("http://127.0.0.1:{port}/api/v1/services");
-    assert_eq!(services(&get_when_up(&url)), 1);
+    let addr = child.printed_addr("API at");
+    let services = |body: &str| -> serde_json::Value { serde_json::from_str(body).expect("JSON") };
+    let count = |v: &serde_json::Value| v["services"].as_array().map_or(0, Vec::len);
+    let url = format!("http://{addr}/api/v1/services");
+    assert_eq!(count(&services(&get_when_up(&mut child, &url))), 1);
 
     // Change the file but keep its modification time, so only SIGHUP can reload it.
     let mtime = std::fs::metadata(&inventory)
@@ -445,36 +452,44 @@ fn serve_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         .expect("open")
         .set_modified(mtime)
         .expect("set mtime");
-    std::thread::sleep(std::time::Duration::from_millis(1_500));
-    assert_eq!(
-        services(&get_when_up(&url)),
-        1,
-        "no reload without a signal or a new mtime"
+    // The file is watched once a second. Wait until the floor's last poll has taken
+    // three different (whole-second) values, so the watcher has run since the edit,
+    // and check on every answer that nothing was reloaded.
+    let mut polls = std::collections::BTreeSet::new();
+    child.wait_for(
+        "three polls after the edit",
+        Duration::from_secs(10),
+        |_| {
+            let v = services(&http_get(&url).ok()?);
+            assert_eq!(count(&v), 1, "no reload without a signal or a new mtime");
+            let poll = v["services"][0]["last_poll_utc"].as_str().unwrap_or("");
+            polls.insert(poll.chars().take(19).collect::<String>());
+            (polls.len() >= 3).then_some(())
+        },
     );
     let hup = Command::new("kill")
         .args(["-HUP", &pid])
         .status()
         .expect("kill -HUP");
     assert!(hup.success());
-    let start = std::time::Instant::now();
-    while services(&get_when_up(&url)) != 2 {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(5),
-            "SIGHUP did not reload"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+    child.wait_for("SIGHUP reloads", Duration::from_secs(10), |_| {
+        let v = services(&http_get(&url).ok()?);
+        (count(&v) == 2).then_some(())
+    });
 
     let term = Command::new("kill")
         .args(["-TERM", &pid])
         .status()
         .expect("kill -TERM");
     assert!(term.success());
-    let status = child.0.wait().expect("wait");
-    assert_eq!(status.code(), Some(0), "graceful shutdown exits 0");
-    let mut log = String::new();
-    std::io::Read::read_to_string(&mut child.0.stderr.take().expect("stderr"), &mut log)
-        .expect("read log");
+    let status = child.wait(Duration::from_secs(10));
+    assert_eq!(
+        status.code(),
+        Some(0),
+        "graceful shutdown exits 0\n{}",
+        child.output()
+    );
+    let log = child.stderr();
     assert!(
         log.lines()
             .all(|l| serde_json::from_str::<serde_json::Value>(l).is_ok()),

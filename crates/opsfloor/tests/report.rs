@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::{Child, free_port, golden};
+use common::{Spawned, golden, inventory_urls};
 
 use std::process::{Command, Output, Stdio};
 
@@ -175,7 +175,11 @@ fn bad_inventories_name_file_line_and_field() {
         "{err}"
     );
     let o = opsfloor(&["report", "--config", "/nonexistent/floor.toml"]);
-    assert_eq!(o.status.code(), Some(78));
+    assert_eq!(
+        o.status.code(),
+        Some(66),
+        "a missing inventory is a missing input"
+    );
     assert!(text(&o.stderr).contains("/nonexistent/floor.toml"));
     let o = opsfloor(&["report"]);
     assert_eq!(
@@ -188,13 +192,13 @@ fn bad_inventories_name_file_line_and_field() {
 #[test]
 fn a_live_report_replays_byte_for_byte() {
     let dir = tempfile::tempdir().expect("tmp");
-    let base = free_port() - 30;
     let inventory = dir.path().join("floor.toml");
-    let fleet = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+    command
         .args([
             "fleet",
             "--base-port",
-            &base.to_string(),
+            "0",
             "--now",
             "2026-01-07T15:00:00Z",
             "--scenario",
@@ -203,21 +207,23 @@ fn a_live_report_replays_byte_for_byte() {
         .arg("--dir")
         .arg(dir.path().join("control"))
         .arg("--write-inventory")
-        .arg(&inventory)
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .expect("spawn fleet");
-    let _fleet = Child(fleet);
-    // Wait for the inventory and for marketdata to answer.
-    let start = std::time::Instant::now();
-    while !(inventory.exists() && std::net::TcpStream::connect(("127.0.0.1", base)).is_ok()) {
-        assert!(
-            start.elapsed() < std::time::Duration::from_secs(10),
-            "fleet did not start"
-        );
-        std::thread::sleep(std::time::Duration::from_millis(50));
-    }
+        .arg(&inventory);
+    let mut fleet = Spawned::new(command);
+    // Base port 0: wait for the inventory, then for marketdata (its first service) to answer.
+    let urls = fleet.wait_for(
+        "the inventory lists five services",
+        std::time::Duration::from_secs(20),
+        |_| {
+            let urls = inventory_urls(&inventory);
+            (urls.len() == 5).then_some(urls)
+        },
+    );
+    let marketdata = urls[0].trim_start_matches("http://").to_owned();
+    fleet.wait_for(
+        "marketdata accepts connections",
+        std::time::Duration::from_secs(20),
+        |_| std::net::TcpStream::connect(marketdata.as_str()).ok(),
+    );
     let recording = dir.path().join("rec.json");
     let inv = inventory.to_str().expect("path");
     let live = opsfloor(&[
@@ -235,8 +241,9 @@ fn a_live_report_replays_byte_for_byte() {
     assert_eq!(
         live.status.code(),
         Some(1),
-        "whale-strategy down degrades the floor: {}",
-        text(&live.stderr)
+        "whale-strategy down degrades the floor: {}\n{}",
+        text(&live.stderr),
+        fleet.output()
     );
     assert!(live.stderr.is_empty(), "--quiet");
     let replay = opsfloor(&[
@@ -252,5 +259,40 @@ fn a_live_report_replays_byte_for_byte() {
     assert_eq!(
         report["services"][2]["status"]["reason_codes"][0],
         "UNREACHABLE"
+    );
+}
+
+#[test]
+fn report_exit_codes_follow_the_one_table() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let o = opsfloor(&["report", "--config", "/nope/floor.toml"]);
+    assert_eq!(
+        o.status.code(),
+        Some(66),
+        "missing inventory: {}",
+        text(&o.stderr)
+    );
+    assert!(
+        text(&o.stderr).starts_with("opsfloor: error: "),
+        "{}",
+        text(&o.stderr)
+    );
+    let bad = dir.path().join("floor.toml");
+    std::fs::write(&bad, "[[services]]\nname = 1\n").expect("write");
+    let o = opsfloor(&["report", "--config", bad.to_str().expect("path")]);
+    assert_eq!(
+        o.status.code(),
+        Some(78),
+        "invalid inventory: {}",
+        text(&o.stderr)
+    );
+    let rec = dir.path().join("rec.json");
+    std::fs::write(&rec, b"{\"recording_format\": \"\xff\"}").expect("write");
+    let o = opsfloor(&["report", "--replay", rec.to_str().expect("path")]);
+    assert_eq!(
+        o.status.code(),
+        Some(65),
+        "a recording not UTF-8: {}",
+        text(&o.stderr)
     );
 }

@@ -119,12 +119,11 @@ impl Browser {
             std::thread::spawn(move || {
                 let mut found = Some(found);
                 for line in BufReader::new(pipe).lines().map_while(Result::ok) {
-                    if let Some(at) = line.find("ws://") {
-                        if line.contains("DevTools listening on") {
-                            if let Some(tx) = found.take() {
-                                let _ = tx.send(line[at..].trim().to_owned());
-                            }
-                        }
+                    if let Some(at) = line.find("ws://")
+                        && line.contains("DevTools listening on")
+                        && let Some(tx) = found.take()
+                    {
+                        let _ = tx.send(line[at..].trim().to_owned());
                     }
                     if let Ok(mut l) = lines.lock() {
                         l.push(line);

@@ -15,9 +15,9 @@ use opsfloor_contract::calendar::Overrides;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
 use opsfloor_contract::{Calendar, State};
 use opsfloor_engine::FloorState;
-use opsfloor_poller::Poller;
+use opsfloor_poller::{Poller, PollerSettings};
 use opsfloor_report::recording::{
-    RECORDING_FORMAT, Recorded, RecordedInventory, Recording, Response, gather,
+    RECORDING_FORMAT, Recorded, RecordedInventory, Recording, Response,
 };
 use opsfloor_report::since::{Previous, changes};
 use opsfloor_report::{Report, exit_code, markdown, table};
@@ -28,7 +28,7 @@ use crate::cmd::write_stdout;
 use crate::error::CliError;
 
 /// Exit code for a bad configuration (EX_CONFIG).
-const EXIT_CONFIG: u8 = 78;
+use crate::error::EXIT_CONFIG;
 
 /// Arguments of `opsfloor report`.
 #[derive(Debug, clap::Args)]
@@ -101,9 +101,17 @@ fn read(path: &Path) -> Result<String, CliError> {
 /// An inventory error: printed as it is (file:line:col: field: message), exit 78.
 struct ConfigError(String);
 
-fn load_inventory(path: &Path) -> Result<(Inventory, String), ConfigError> {
-    let text = std::fs::read_to_string(path)
-        .map_err(|e| ConfigError(format!("{}: {e}", path.display())))?;
+fn load_inventory(path: &Path) -> Result<(Inventory, String), Failure> {
+    // A missing inventory is a missing input (66), not an invalid one (78).
+    let text = match std::fs::read_to_string(path) {
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => {
+            return Err(Failure::Cli(CliError::Io {
+                path: path.to_owned(),
+                source,
+            }));
+        }
+        other => other.map_err(|e| ConfigError(format!("{}: {e}", path.display())))?,
+    };
     let format = Format::from_path(path).ok_or_else(|| {
         ConfigError(format!(
             "{}: unknown inventory format: use .toml, .yaml or .yml",
@@ -120,7 +128,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     match report(args) {
         Ok(code) => Ok(code),
         Err(Failure::Config(message)) => {
-            eprintln!("opsfloor report: {message}");
+            eprintln!("opsfloor: error: {message}");
             Ok(EXIT_CONFIG)
         }
         Err(Failure::Cli(e)) => Err(e),
@@ -191,12 +199,10 @@ fn report(args: &Args) -> Result<u8, Failure> {
                     .to_owned(),
                     text,
                 },
-                responses: inventory
-                    .services
+                responses: outcomes
                     .iter()
-                    .zip(&outcomes)
-                    .map(|(e, o)| Response {
-                        service_name: e.name.clone(),
+                    .map(|(name, o)| Response {
+                        service_name: name.clone(),
                         outcome: Recorded::of(o),
                     })
                     .collect(),
@@ -209,7 +215,7 @@ fn report(args: &Args) -> Result<u8, Failure> {
         let mut text =
             serde_json::to_string_pretty(recording).map_err(|e| CliError::Data(e.to_string()))?;
         text.push('\n');
-        std::fs::write(path, text).map_err(|source| CliError::Io {
+        std::fs::write(path, text).map_err(|source| CliError::Write {
             path: path.clone(),
             source,
         })?;
@@ -240,7 +246,7 @@ fn report(args: &Args) -> Result<u8, Failure> {
         }
     };
     match &args.out {
-        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Io {
+        Some(path) => std::fs::write(path, text).map_err(|source| CliError::Write {
             path: path.clone(),
             source,
         })?,
@@ -254,8 +260,8 @@ fn poll_all(
     inventory: &Inventory,
     retries: u32,
     quiet: bool,
-) -> Result<Vec<Option<opsfloor_engine::Outcome>>, CliError> {
-    let poller = Poller::new(inventory.floor.body_limit_bytes)
+) -> Result<Vec<(String, Option<opsfloor_engine::Outcome>)>, CliError> {
+    let poller = Poller::new(PollerSettings::for_inventory(inventory))
         .map_err(|e| CliError::Data(format!("HTTP client: {e}")))?;
     let total = inventory.services.len();
     let started = std::time::Instant::now();
@@ -265,12 +271,15 @@ fn poll_all(
             return;
         }
         let elapsed = started.elapsed();
-        if let Ok(mut shown) = last_shown.lock() {
-            if elapsed >= Duration::from_secs(1) && elapsed - *shown >= Duration::from_secs(1) {
-                *shown = elapsed;
-                eprintln!("opsfloor report: polled {done}/{total} services…");
-            }
+        if let Ok(mut shown) = last_shown.lock()
+            && elapsed >= Duration::from_secs(1)
+            && elapsed - *shown >= Duration::from_secs(1)
+        {
+            *shown = elapsed;
+            eprintln!("opsfloor report: polled {done}/{total} services…");
         }
     };
-    Ok(runtime()?.block_on(gather(inventory, &poller, retries, progress)))
+    Ok(runtime()?.block_on(opsfloor_poller::poll_all(
+        inventory, &poller, retries, progress,
+    )))
 }

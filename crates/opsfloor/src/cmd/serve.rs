@@ -67,7 +67,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             .map_err(|e| CliError::Data(e.to_string()))?;
         let (services, name) = running
             .floor
-            .read(|f| (f.services.len(), f.inventory.floor.name.clone()));
+            .read(|f| (f.services().len(), f.inventory.floor.name.clone()));
         println!(
             "opsfloor serve: {name}, {services} services, API at http://{}/api/v1/floor",
             running.addr

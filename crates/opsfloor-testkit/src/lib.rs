@@ -1,0 +1,10 @@
+//! Test support for opsfloor's integration tests: real servers, started on loopback
+//! in temporary directories and cleaned up on drop. Never a dependency of shipped
+//! code (`publish = false`; use it under `[dev-dependencies]`).
+//!
+//! Each harness fails, never skips, when its server is not installed: the message
+//! says to run `./scripts/test`, which installs what the tests need.
+
+mod postgres;
+
+pub use postgres::{HarnessError, Postgres};
