@@ -235,6 +235,15 @@ impl JsonSchema for ReasonCode {
     }
 }
 
+/// Is a state with these reason codes calm, that is, nothing for a person to do?
+/// `OK` is; any other state is calm only when it has codes and every one is
+/// expected in the table (`MARKET_CLOSED [MARKET_CLOSED]`, `OFFLINE
+/// [EXECUTION_DISABLED]`). The rollup, the dashboard, the report and alerts all ask
+/// this one question.
+pub fn is_calm(state: crate::State, codes: &[ReasonCode]) -> bool {
+    state == crate::State::Ok || (!codes.is_empty() && codes.iter().all(ReasonCode::is_expected))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -276,13 +285,18 @@ mod tests {
         assert!(ReasonCode::KillSwitch < odd);
         assert!(ReasonCode::ProcessDown < ReasonCode::MarketClosed);
     }
-}
 
-/// Is a state with these reason codes calm, that is, nothing for a person to do?
-/// `OK` is; any other state is calm only when it has codes and every one is
-/// expected in the table (`MARKET_CLOSED [MARKET_CLOSED]`, `OFFLINE
-/// [EXECUTION_DISABLED]`). The rollup, the dashboard, the report and alerts all ask
-/// this one question.
-pub fn is_calm(state: crate::State, codes: &[ReasonCode]) -> bool {
-    state == crate::State::Ok || (!codes.is_empty() && codes.iter().all(ReasonCode::is_expected))
+    #[test]
+    fn calm_is_ok_or_only_expected_codes() {
+        use crate::State;
+        assert!(is_calm(State::Ok, &[]));
+        assert!(is_calm(State::MarketClosed, &[ReasonCode::MarketClosed]));
+        assert!(is_calm(State::Offline, &[ReasonCode::ExecutionDisabled]));
+        assert!(!is_calm(State::Offline, &[ReasonCode::Unreachable]));
+        assert!(!is_calm(State::Unknown, &[]));
+        assert!(!is_calm(
+            State::Offline,
+            &[ReasonCode::ExecutionDisabled, ReasonCode::ProcessDown]
+        ));
+    }
 }

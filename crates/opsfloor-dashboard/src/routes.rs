@@ -6,9 +6,9 @@ use axum::extract::{Path, Query, State as AxumState};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use opsfloor_server::api::ApiState;
-use opsfloor_report::{Report, markdown};
 use opsfloor_history::Subject;
+use opsfloor_report::{Report, markdown};
+use opsfloor_server::api::ApiState;
 use serde::Deserialize;
 
 use crate::chrome::{Chrome, Page};

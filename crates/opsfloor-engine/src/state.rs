@@ -221,6 +221,11 @@ impl FloorState {
     /// Re-computes the rollup at `now`; the floor's transition, if its state or
     /// codes changed (contributors may shift without one).
     pub fn roll(&mut self, now: Timestamp) -> Option<Transition> {
+        if !self.floor_known && self.awaiting_first_look(now) {
+            // Before every service has answered (or failed) once, the rollup would
+            // only say "UNKNOWN, nothing known yet": a transition nobody needs.
+            return None;
+        }
         let verdict = self.verdict_at(now);
         self.last_rollup = Some(now);
         if self.floor_known
@@ -241,6 +246,28 @@ impl FloorState {
         self.since = now;
         self.floor_known = true;
         Some(change)
+    }
+
+    /// True while some polled service has not had its first poll and the first
+    /// round can still be in flight (one interval for its phase, plus its timeout).
+    fn awaiting_first_look(&self, now: Timestamp) -> bool {
+        let floor = &self.inventory.floor;
+        let interval = poll_interval(floor.poll_interval_ms);
+        let pending = self
+            .inventory
+            .services
+            .iter()
+            .zip(&self.services)
+            .filter(|(e, t)| t.last_poll.is_none() && !disabled_execution(e));
+        let latest = pending
+            .map(|(e, _)| interval + Duration::from_millis(e.timeout_ms(floor)))
+            .max();
+        latest.is_some_and(|wait| {
+            jiff::SignedDuration::try_from(wait)
+                .ok()
+                .and_then(|wait| self.started.checked_add(wait).ok())
+                .is_some_and(|deadline| now < deadline)
+        })
     }
 
     /// Replaces the inventory and calendar, keeping what is known about services

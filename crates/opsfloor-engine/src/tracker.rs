@@ -453,14 +453,22 @@ mod tests {
     #[test]
     fn another_services_document_is_an_identity_mismatch() {
         let mut t = tracked();
-        step(&mut t, document(|d| d["service_name"] = "gamma-strategy".into()), 1);
+        step(
+            &mut t,
+            document(|d| d["service_name"] = "gamma-strategy".into()),
+            1,
+        );
         assert_eq!(
             (t.state, t.reason_codes.clone()),
             (State::Unknown, vec![ReasonCode::IdentityMismatch])
         );
         assert!(t.problems[0].contains("\"gamma-strategy\"'s, not \"marketdata-mcp-server\"'s"));
         t.aliases = vec!["gamma-strategy".into()];
-        step(&mut t, document(|d| d["service_name"] = "gamma-strategy".into()), 2);
+        step(
+            &mut t,
+            document(|d| d["service_name"] = "gamma-strategy".into()),
+            2,
+        );
         assert_eq!(t.state, State::Ok, "an alias is the same service");
     }
 

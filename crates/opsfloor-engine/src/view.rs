@@ -12,8 +12,8 @@ use opsfloor_contract::{
 };
 use serde::Serialize;
 
-use crate::state::FloorState;
 use crate::redact::redact;
+use crate::state::FloorState;
 use crate::tracker::Tracked;
 
 /// `/api/v1/floor`.
@@ -181,11 +181,7 @@ impl ServiceView {
                 build_id: d.build_id.clone(),
                 agent_mode: d.agent_identity.agent_mode.clone(),
             }),
-            document_as_of_utc: t
-                .out_of_contact()
-                .then_some(t.last_seen)
-                .flatten()
-                .map(ts),
+            document_as_of_utc: t.out_of_contact().then_some(t.last_seen).flatten().map(ts),
             heartbeat_age_seconds: t.typed.as_ref().and_then(|d| d.heartbeat.age_seconds),
             marketdata_is_fresh: t
                 .typed
@@ -287,9 +283,7 @@ impl FloorView {
             },
             counts,
             last_rollup_utc: s.last_rollup.map(ts),
-            oldest_result_age_seconds: s
-                .oldest_result_age(now)
-                .map(|a| (a * 10.0).round() / 10.0),
+            oldest_result_age_seconds: s.oldest_result_age(now).map(|a| (a * 10.0).round() / 10.0),
         }
     }
 }

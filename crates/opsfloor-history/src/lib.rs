@@ -70,9 +70,9 @@ pub use engine::{Change, HistoryStore, SubjectChanges};
 pub use error::HistoryError;
 pub use journal::{Journal, JournalStatus, Receipt};
 pub use location::{Location, PostgresUrl};
+pub use opsfloor_engine::{Subject, Transition};
 pub use postgres::PgStore;
 pub use slo::slo_row;
-pub use opsfloor_engine::{Subject, Transition};
 pub use sqlite::SqliteStore;
 pub use store::History;
 

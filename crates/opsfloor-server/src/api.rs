@@ -120,7 +120,12 @@ struct ServicesBody {
 fn services_view(floor: &Floor) -> ServicesBody {
     let now = floor.now();
     ServicesBody {
-        services: floor.read(|f| f.services().iter().map(|t| ServiceView::of(t, now)).collect()),
+        services: floor.read(|f| {
+            f.services()
+                .iter()
+                .map(|t| ServiceView::of(t, now))
+                .collect()
+        }),
     }
 }
 
@@ -131,7 +136,11 @@ async fn services(AxumState(s): AxumState<ApiState>) -> Response {
 async fn service(AxumState(s): AxumState<ApiState>, Path(name): Path<String>) -> Response {
     let now = s.floor.now();
     // Take a copy under the lock; parse and redact the document outside it.
-    match s.floor.read(|f| f.service(&name).cloned()).map(|t| ServiceView::detail(&t, now)) {
+    match s
+        .floor
+        .read(|f| f.service(&name).cloned())
+        .map(|t| ServiceView::detail(&t, now))
+    {
         Some(view) => json(StatusCode::OK, &view),
         None => error(
             StatusCode::NOT_FOUND,
@@ -309,7 +318,10 @@ fn snapshot_event(floor: &Floor) -> SseEvent {
     let (floor_view, services) = floor.read(|f| {
         (
             FloorView::of(f, now),
-            f.services().iter().map(|t| ServiceView::of(t, now)).collect(),
+            f.services()
+                .iter()
+                .map(|t| ServiceView::of(t, now))
+                .collect(),
         )
     });
     let snapshot = Snapshot {

@@ -105,6 +105,10 @@ async fn poll_forever(
             return; // The engine is gone: the floor is stopping.
         }
         let after = epoch.elapsed();
-        slot = next_slot(after.max(slot + Duration::from_nanos(1)), target.phase, target.interval);
+        slot = next_slot(
+            after.max(slot + Duration::from_nanos(1)),
+            target.phase,
+            target.interval,
+        );
     }
 }

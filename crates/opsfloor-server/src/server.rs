@@ -264,10 +264,8 @@ async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Rec
             () = hangup.recv() => true,
             _ = stopped.changed() => break,
         };
-        if reload {
-            if let Some(p) = reload_inventory(&engine, &mut scheduler, &poller).await {
-                poller = p;
-            }
+        if reload && let Some(p) = reload_inventory(&engine, &mut scheduler, &poller).await {
+            poller = p;
         }
     }
     scheduler.stop();
@@ -312,7 +310,9 @@ async fn reload_inventory(
     };
     warn_about(&inventory);
     let settings = PollerSettings::for_inventory(&inventory);
-    let old_settings = engine.floor.read(|f| PollerSettings::for_inventory(&f.inventory));
+    let old_settings = engine
+        .floor
+        .read(|f| PollerSettings::for_inventory(&f.inventory));
     let new_poller = if settings == old_settings {
         None
     } else {
@@ -329,7 +329,11 @@ async fn reload_inventory(
     record(&engine.history, &changes).await;
     engine.floor.publish(&changes);
     let targets = engine.floor.read(|f| f.targets());
-    scheduler.reconcile(targets, new_poller.as_ref().unwrap_or(poller), new_poller.is_some());
+    scheduler.reconcile(
+        targets,
+        new_poller.as_ref().unwrap_or(poller),
+        new_poller.is_some(),
+    );
     new_poller
 }
 

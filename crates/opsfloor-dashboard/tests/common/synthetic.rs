@@ -89,7 +89,10 @@ pub fn floor(n: usize, now: &str, extra_names: &[&str]) -> FloorState {
                 }),
             ));
         } else {
-            outcomes.push((name.clone(), Some(received(&document(name, kind, now, i % 97 == 96)))));
+            outcomes.push((
+                name.clone(),
+                Some(received(&document(name, kind, now, i % 97 == 96))),
+            ));
         }
     }
     let inventory = parse(&toml, Path::new("bench.toml"), Format::Toml).expect("inventory");

@@ -15,13 +15,13 @@ use opsfloor_contract::calendar::Overrides;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
 use opsfloor_contract::{Calendar, State};
 use opsfloor_engine::FloorState;
+use opsfloor_inventory::{Format, Inventory};
 use opsfloor_poller::{Poller, PollerSettings};
 use opsfloor_report::recording::{
     RECORDING_FORMAT, Recorded, RecordedInventory, Recording, Response,
 };
 use opsfloor_report::since::{Previous, changes};
 use opsfloor_report::{Report, exit_code, markdown, table};
-use opsfloor_inventory::{Format, Inventory};
 
 use crate::cmd::serve_util::runtime;
 use crate::cmd::write_stdout;
