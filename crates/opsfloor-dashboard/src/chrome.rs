@@ -45,6 +45,15 @@ impl Page {
     }
 }
 
+/// Who is looking, and what every page must tell them.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Viewer {
+    /// Wall-screen mode (`?kiosk=1`).
+    pub kiosk: bool,
+    /// Why history is not being recorded, while it is not.
+    pub history_problem: Option<String>,
+}
+
 /// The layout's data.
 #[derive(Debug, Clone)]
 pub struct Chrome {
@@ -56,6 +65,8 @@ pub struct Chrome {
     pub page: &'static str,
     /// Wall-screen mode: larger type, no navigation.
     pub kiosk: bool,
+    /// Shown as a banner on every page: why history is not being recorded.
+    pub history_problem: Option<String>,
     /// Refresh every 10 s when scripts are off.
     pub refresh: bool,
     /// The floor's clock when the page was rendered (RFC 3339), for the script.
@@ -86,14 +97,15 @@ impl Chrome {
         floor_name: &str,
         zone: &Zone,
         now: Timestamp,
-        kiosk: bool,
+        viewer: &Viewer,
     ) -> Chrome {
         let current = |p: Page| p == page;
         Chrome {
             title,
             floor_name: floor_name.to_owned(),
             page: page.id(),
-            kiosk,
+            kiosk: viewer.kiosk,
+            history_problem: viewer.history_problem.clone(),
             refresh: page == Page::Floor,
             now_iso: format_timestamp(now),
             now_text: utc_long(now),

@@ -9,7 +9,7 @@ use opsfloor_contract::time::format_timestamp;
 use opsfloor_engine::FloorState;
 use opsfloor_engine::view::{FloorView, ServiceView};
 
-use crate::chrome::{Chrome, Page};
+use crate::chrome::{Chrome, Page, Viewer};
 use crate::clock::{Market, Zone, instant, seconds_between, utc_long};
 use crate::words::{
     OK_FLOOR, OK_SERVICE, ago, codes_text, group, look, millis, reason_text, service_href, span,
@@ -228,7 +228,7 @@ pub fn groups(services: &[ServiceView], now: Timestamp) -> Vec<Group> {
 }
 
 /// Renders the floor page for `snapshot` at `now`.
-pub fn render(s: &Snapshot, now: Timestamp, kiosk: bool) -> Result<String, askama::Error> {
+pub fn render(s: &Snapshot, now: Timestamp, viewer: &Viewer) -> Result<String, askama::Error> {
     let page = FloorPage {
         chrome: Chrome::new(
             Page::Floor,
@@ -236,7 +236,7 @@ pub fn render(s: &Snapshot, now: Timestamp, kiosk: bool) -> Result<String, askam
             &s.name,
             &s.zone,
             now,
-            kiosk,
+            viewer,
         ),
         banner: banner(s, now),
         market: Market::of(&s.floor.market, &s.zone, now),

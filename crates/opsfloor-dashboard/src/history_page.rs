@@ -8,7 +8,7 @@ use jiff::civil::Date;
 use opsfloor_contract::{Calendar, State};
 use opsfloor_history::{HistoryError, SloRow, Subject};
 
-use crate::chrome::{Chrome, Page};
+use crate::chrome::{Chrome, Page, Viewer};
 use crate::clock::Zone;
 use crate::strip::{self, Mark};
 use crate::timeline::Recorded;
@@ -184,7 +184,7 @@ pub fn render(
     answers: Answers,
     now: Timestamp,
     days_shown: i64,
-    kiosk: bool,
+    viewer: &Viewer,
 ) -> Result<String, askama::Error> {
     let zone = &s.zone;
     let (marks, slo, note) = match answers {
@@ -237,7 +237,7 @@ pub fn render(
             &s.floor_name,
             zone,
             now,
-            kiosk,
+            viewer,
         ),
         days: days_shown,
         lanes,

@@ -36,6 +36,8 @@ use jiff::Timestamp;
 use opsfloor_engine::FloorState;
 use opsfloor_server::api::ApiState;
 
+use crate::chrome::Viewer;
+
 /// The dashboard's routes, to be merged next to the floor's API
 /// (`ServeConfig { pages: Some(Arc::new(opsfloor_dashboard::pages)), .. }`).
 pub fn pages(state: ApiState) -> Router {
@@ -58,7 +60,11 @@ pub fn render_floor(
     kiosk: bool,
 ) -> Result<String, askama::Error> {
     let snapshot = floor_page::Snapshot::of(state, now);
-    floor_page::render(&snapshot, now, kiosk)
+    let viewer = Viewer {
+        kiosk,
+        history_problem: None,
+    };
+    floor_page::render(&snapshot, now, &viewer)
 }
 
 /// The report page for `state` at `now`, as served at `/report`.
@@ -66,5 +72,5 @@ pub fn render_floor(
 /// # Errors
 /// When the template cannot be rendered.
 pub fn render_report(state: &FloorState, now: Timestamp) -> Result<String, askama::Error> {
-    routes::report_page(state, now, false)
+    routes::report_page(state, now, &Viewer::default())
 }

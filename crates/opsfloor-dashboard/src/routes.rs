@@ -11,7 +11,7 @@ use opsfloor_report::{Report, markdown};
 use opsfloor_server::api::ApiState;
 use serde::Deserialize;
 
-use crate::chrome::{Chrome, Page};
+use crate::chrome::{Chrome, Page, Viewer};
 use crate::clock::Zone;
 use crate::floor_page::{self, Snapshot};
 use crate::history_page::{self, Answers, DEFAULT_DAYS, HistorySnapshot};
@@ -89,7 +89,15 @@ struct Missing {
     message: String,
 }
 
-fn not_found(s: &ApiState, now: Timestamp, message: String, kiosk: bool) -> Response {
+/// The viewer of a request: its kiosk flag and the floor's history banner.
+fn viewer(s: &ApiState, p: &Params) -> Viewer {
+    Viewer {
+        kiosk: p.kiosk(),
+        history_problem: s.history_problem(),
+    }
+}
+
+fn not_found(s: &ApiState, now: Timestamp, message: String, viewer: &Viewer) -> Response {
     let (name, zone) = s
         .floor
         .read(|f| (f.inventory.floor.name.clone(), Zone::of(&f.calendar)));
@@ -100,7 +108,7 @@ fn not_found(s: &ApiState, now: Timestamp, message: String, kiosk: bool) -> Resp
             &name,
             &zone,
             now,
-            kiosk,
+            viewer,
         ),
         message,
     };
@@ -113,7 +121,7 @@ pub async fn floor(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>) -
     let snapshot = s.floor.read(|f| Snapshot::of(f, now));
     html(
         StatusCode::OK,
-        floor_page::render(&snapshot, now, p.kiosk()),
+        floor_page::render(&snapshot, now, &viewer(&s, &p)),
     )
 }
 
@@ -129,7 +137,7 @@ pub async fn service(
             &s,
             now,
             format!("No service named “{name}” is in the floor's inventory."),
-            p.kiosk(),
+            &viewer(&s, &p),
         );
     };
     let history = match &s.history {
@@ -141,7 +149,7 @@ pub async fn service(
     };
     html(
         StatusCode::OK,
-        service_page::render(&snapshot, history, now, p.kiosk()),
+        service_page::render(&snapshot, history, now, &viewer(&s, &p)),
     )
 }
 
@@ -176,7 +184,7 @@ pub async fn history(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>)
     };
     html(
         StatusCode::OK,
-        history_page::render(&snapshot, answers, now, days, p.kiosk()),
+        history_page::render(&snapshot, answers, now, days, &viewer(&s, &p)),
     )
 }
 
@@ -191,7 +199,7 @@ struct ReportPage {
 pub fn report_page(
     state: &opsfloor_engine::FloorState,
     now: Timestamp,
-    kiosk: bool,
+    viewer: &Viewer,
 ) -> Result<String, askama::Error> {
     let zone = Zone::of(&state.calendar);
     let name = &state.inventory.floor.name;
@@ -202,7 +210,7 @@ pub fn report_page(
             name,
             &zone,
             now,
-            kiosk,
+            viewer,
         ),
         text: markdown::render(&Report::of(state, now)),
     }
@@ -212,6 +220,7 @@ pub fn report_page(
 /// `GET /report`.
 pub async fn report(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>) -> Response {
     let now = s.floor.now();
-    let body = s.floor.read(|f| report_page(f, now, p.kiosk()));
+    let viewer = viewer(&s, &p);
+    let body = s.floor.read(|f| report_page(f, now, &viewer));
     html(StatusCode::OK, body)
 }

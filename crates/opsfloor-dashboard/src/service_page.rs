@@ -9,7 +9,7 @@ use opsfloor_engine::view::ServiceView;
 use opsfloor_history::HistoryError;
 use serde_json::Value;
 
-use crate::chrome::{Chrome, Page};
+use crate::chrome::{Chrome, Page, Viewer};
 use crate::clock::{Zone, instant, seconds_between, utc_long};
 use crate::strip;
 use crate::timeline::{Recorded, current_only};
@@ -150,7 +150,7 @@ pub fn render(
     s: &ServiceSnapshot,
     history: Option<Result<Recorded, HistoryError>>,
     now: Timestamp,
-    kiosk: bool,
+    viewer: &Viewer,
 ) -> Result<String, askama::Error> {
     let v = &s.view;
     let zone = &s.zone;
@@ -317,7 +317,7 @@ pub fn render(
             &s.floor_name,
             zone,
             now,
-            kiosk,
+            viewer,
         ),
         name: v.service_name.clone(),
         class: l.class,

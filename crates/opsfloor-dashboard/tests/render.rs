@@ -5,6 +5,7 @@ mod common;
 
 use common::synthetic::{self, MARKET_HOURS};
 use jiff::{SignedDuration, Timestamp};
+use opsfloor_dashboard::chrome::Viewer;
 use opsfloor_dashboard::history_page::{self, Answers, HistorySnapshot};
 use opsfloor_dashboard::service_page::{self, ServiceSnapshot};
 use opsfloor_dashboard::strip::Mark;
@@ -26,10 +27,10 @@ fn the_same_state_and_clock_render_the_same_bytes() {
     assert_ne!(a, later, "the clock is part of the page");
 
     let snap = ServiceSnapshot::of(&state, "strategy-0001-svc", now()).expect("service");
-    let one = service_page::render(&snap, None, now(), false).expect("render");
+    let one = service_page::render(&snap, None, now(), &Viewer::default()).expect("render");
     assert_eq!(
         one,
-        service_page::render(&snap, None, now(), false).expect("render")
+        service_page::render(&snap, None, now(), &Viewer::default()).expect("render")
     );
 
     let history = HistorySnapshot {
@@ -43,8 +44,10 @@ fn the_same_state_and_clock_render_the_same_bytes() {
             codes: state.verdict.reason_codes.clone(),
         },
     };
-    let h1 = history_page::render(&history, Answers::NoHistory, now(), 7, false).expect("render");
-    let h2 = history_page::render(&history, Answers::NoHistory, now(), 7, false).expect("render");
+    let h1 = history_page::render(&history, Answers::NoHistory, now(), 7, &Viewer::default())
+        .expect("render");
+    let h2 = history_page::render(&history, Answers::NoHistory, now(), 7, &Viewer::default())
+        .expect("render");
     assert_eq!(h1, h2);
     assert_eq!(
         render_report(&state, now()).expect("render"),
@@ -63,7 +66,7 @@ fn every_value_is_escaped() {
     assert_eq!(page.matches("<script").count(), 2);
 
     let snap = ServiceSnapshot::of(&state, EVIL, now()).expect("service");
-    let page = service_page::render(&snap, None, now(), false).expect("render");
+    let page = service_page::render(&snap, None, now(), &Viewer::default()).expect("render");
     assert!(!page.contains("<script>alert"));
     // The document's own text is escaped too, and secrets are redacted.
     assert!(page.contains("&#60;b&#62;bold&#60;/b&#62;"), "{page}");

@@ -3,7 +3,7 @@
 //! | path | what |
 //! |---|---|
 //! | `/ops/status` | the floor's own contract document (kind `floor`) |
-//! | `/health` | liveness |
+//! | `/health` | readiness: 200 `ok`; 503 `degraded` with the reason while history is not being recorded |
 //! | `/api/v1/floor` | the floor document, rule, contributors, market status, counts |
 //! | `/api/v1/services` | every service |
 //! | `/api/v1/services/{name}` | one service with its last document, redacted |
@@ -35,6 +35,7 @@ use opsfloor_engine::view::{FloorView, ServiceView, floor_document};
 use opsfloor_engine::{Subject, Transition};
 
 use crate::floor::Floor;
+use crate::recorder::{HistoryHealth, Recorder};
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -43,6 +44,8 @@ pub struct ApiState {
     pub floor: Floor,
     /// The history store, when the floor keeps one.
     pub history: Option<History>,
+    /// The recording path, for the history's health.
+    pub recorder: Recorder,
     /// Turns true when the floor stops: live streams end then, so a graceful
     /// shutdown never waits on a dashboard that stays connected.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -103,8 +106,61 @@ async fn ops_status(AxumState(s): AxumState<ApiState>) -> Response {
     json(StatusCode::OK, &s.floor.read(|f| floor_document(f, now)))
 }
 
-async fn health() -> Response {
-    json(StatusCode::OK, &serde_json::json!({ "status": "ok" }))
+/// `/health`'s body.
+#[derive(Serialize)]
+struct HealthBody {
+    /// `ok`, or `degraded` while history is not being recorded.
+    status: &'static str,
+    /// Why it is degraded.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    reason: Option<String>,
+    /// The history's queue: transitions not yet stored, and dropped since start.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    history: Option<HistoryCounts>,
+}
+
+#[derive(Serialize)]
+struct HistoryCounts {
+    pending: usize,
+    dropped: u64,
+}
+
+/// Readiness. `degraded` answers 503 so that a readiness probe takes a replica
+/// whose history is failing out of rotation (its dashboard and API still answer
+/// direct requests); liveness should not use it (the process is fine).
+async fn health(AxumState(s): AxumState<ApiState>) -> Response {
+    let health = s.recorder.health();
+    let history = health.as_ref().map(|h| HistoryCounts {
+        pending: h.pending,
+        dropped: h.dropped,
+    });
+    match health.and_then(|h| h.failing) {
+        None => json(
+            StatusCode::OK,
+            &HealthBody {
+                status: "ok",
+                reason: None,
+                history,
+            },
+        ),
+        Some(reason) => json(
+            StatusCode::SERVICE_UNAVAILABLE,
+            &HealthBody {
+                status: "degraded",
+                reason: Some(format!("history not being recorded: {reason}")),
+                history,
+            },
+        ),
+    }
+}
+
+impl ApiState {
+    /// Why history is not being recorded, for the dashboard's banner.
+    pub fn history_problem(&self) -> Option<String> {
+        self.recorder
+            .health()
+            .and_then(|h: HistoryHealth| h.failing)
+    }
 }
 
 async fn floor(AxumState(s): AxumState<ApiState>) -> Response {
@@ -395,7 +451,10 @@ async fn report(AxumState(s): AxumState<ApiState>, Query(p): Query<ReportParams>
 
 async fn metrics(AxumState(s): AxumState<ApiState>) -> Response {
     let now = s.floor.now();
-    let text = s.floor.read(|f| s.floor.metrics().encode(f, now));
+    let history = s.recorder.health();
+    let text = s
+        .floor
+        .read(|f| s.floor.metrics().encode(f, history.as_ref(), now));
     let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

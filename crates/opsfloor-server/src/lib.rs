@@ -11,8 +11,10 @@
 pub mod api;
 pub mod floor;
 pub mod metrics;
+pub mod recorder;
 pub mod scheduler;
 pub mod server;
 
 pub use floor::{Floor, Now, PollResult};
 pub use opsfloor_engine::FloorState;
+pub use recorder::{HistoryHealth, Recorder, Subscriber};

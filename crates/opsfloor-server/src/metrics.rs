@@ -6,6 +6,9 @@
 //! | family | type | labels |
 //! |---|---|---|
 //! | `opsfloor_floor_state` | gauge, one-hot | `state` (all six) |
+//! | `opsfloor_history_dropped_transitions_total` | counter | transitions never stored (journal full, or refused) |
+//! | `opsfloor_history_failing` | gauge | 1 while the store's writes fail and are retried |
+//! | `opsfloor_history_pending_transitions` | gauge | transitions accepted and not yet stored |
 //! | `opsfloor_oldest_result_age_seconds` | gauge | |
 //! | `opsfloor_poll_lag_seconds` | histogram | (floor-wide) how late polls start behind their schedule |
 //! | `opsfloor_poll_latency_seconds` | histogram | (floor-wide) |
@@ -29,6 +32,8 @@ use std::time::Duration;
 use jiff::Timestamp;
 use opsfloor_contract::State;
 use opsfloor_engine::{FloorState, Polled};
+
+use crate::recorder::HistoryHealth;
 
 /// Bucket upper bounds, seconds: 1 ms to ~4 s.
 const BUCKETS: [f64; 13] = [
@@ -77,6 +82,38 @@ pub struct Metrics {
     stale: AtomicU64,
 }
 
+fn encode_history(out: &mut String, h: &HistoryHealth) {
+    family(
+        out,
+        "opsfloor_history_dropped_transitions_total",
+        "counter",
+        "Transitions never stored: the journal was full, or the store refused them",
+    );
+    let _ = writeln!(
+        out,
+        "opsfloor_history_dropped_transitions_total {}",
+        h.dropped
+    );
+    family(
+        out,
+        "opsfloor_history_failing",
+        "gauge",
+        "1 while writes to the history store fail and are being retried",
+    );
+    let _ = writeln!(
+        out,
+        "opsfloor_history_failing {}",
+        i32::from(h.failing.is_some())
+    );
+    family(
+        out,
+        "opsfloor_history_pending_transitions",
+        "gauge",
+        "Transitions accepted and not yet stored",
+    );
+    let _ = writeln!(out, "opsfloor_history_pending_transitions {}", h.pending);
+}
+
 /// Escapes a label value (backslash, quote, newline), as the format requires.
 fn label(value: &str) -> String {
     value
@@ -106,8 +143,14 @@ impl Metrics {
         self.stale.fetch_add(1, Ordering::Relaxed);
     }
 
-    /// The text exposition for `state` at `now`.
-    pub fn encode(&self, state: &FloorState, now: Timestamp) -> String {
+    /// The text exposition for `state` at `now`, with the history's health when
+    /// history is kept.
+    pub fn encode(
+        &self,
+        state: &FloorState,
+        history: Option<&HistoryHealth>,
+        now: Timestamp,
+    ) -> String {
         let services = state.services();
         let mut out = String::with_capacity(256 + services.len() * 240);
         family(
@@ -119,6 +162,9 @@ impl Metrics {
         for s in State::ALL {
             let hot = i32::from(s == state.verdict.state);
             let _ = writeln!(out, "opsfloor_floor_state{{state=\"{s}\"}} {hot}");
+        }
+        if let Some(h) = history {
+            encode_history(&mut out, h);
         }
         if let Some(age) = state.oldest_result_age(now) {
             family(

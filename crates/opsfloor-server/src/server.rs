@@ -8,11 +8,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use jiff::Timestamp;
 use opsfloor_contract::Calendar;
 use opsfloor_contract::calendar::Overrides;
-use opsfloor_engine::Transition;
-use opsfloor_history::History;
+use opsfloor_history::{History, Journal};
 use opsfloor_inventory::Inventory;
 use opsfloor_poller::{Poller, PollerSettings};
 use tokio::sync::{mpsc, watch};
@@ -21,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::api::{ApiState, router};
 use crate::floor::{Floor, Now, PollResult};
+use crate::recorder::{JOURNAL_CAPACITY, Recorder, Subscriber};
 use crate::scheduler::Scheduler;
 
 /// How to run the floor.
@@ -38,6 +37,8 @@ pub struct ServeConfig {
     pub now: Now,
     /// More routes served next to the API (the dashboard), built from the API's state.
     pub pages: Option<Pages>,
+    /// Told of every transition once it is stored (alert sinks).
+    pub subscribers: Vec<Arc<dyn Subscriber>>,
 }
 
 /// Builds extra routes (such as the dashboard's pages) from the API's state.
@@ -85,6 +86,8 @@ pub struct Running {
     stop: watch::Sender<bool>,
     tasks: Vec<JoinHandle<()>>,
     history: Option<History>,
+    recorder: Recorder,
+    publisher: JoinHandle<()>,
 }
 
 impl Running {
@@ -101,9 +104,24 @@ impl Running {
                 abort.abort();
             }
         }
-        if let Some(history) = self.history {
+        // Every task holding a recorder has ended: the publisher drains and ends.
+        let Running {
+            recorder,
+            publisher,
+            history,
+            ..
+        } = self;
+        recorder.drain(Duration::from_secs(5)).await;
+        drop(recorder);
+        let _ = tokio::time::timeout(Duration::from_secs(5), publisher).await;
+        if let Some(history) = history {
             history.close().await;
         }
+    }
+
+    /// The recording path: its health, for tests and the binary.
+    pub fn recorder(&self) -> &Recorder {
+        &self.recorder
     }
 }
 
@@ -147,8 +165,11 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     };
     let poller = poller_for(&inventory)?;
     let (floor, first) = Floor::new(inventory, calendar, config.now.clone(), &resumed);
-    record(&history, &first).await;
-    floor.publish(&first);
+    let journal = history
+        .as_ref()
+        .map(|h| Journal::start(h.clone(), JOURNAL_CAPACITY));
+    let (recorder, publisher) = Recorder::start(journal, floor.clone(), config.subscribers.clone());
+    recorder.record(first);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -159,6 +180,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let api_state = ApiState {
         floor: floor.clone(),
         history: history.clone(),
+        recorder: recorder.clone(),
         stopping: stopped.clone(),
     };
     let mut app = router(api_state.clone());
@@ -178,22 +200,32 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         }
     });
 
-    let engine = tokio::spawn(engine_loop(
+    let mut tasks = vec![http];
+    if let Some(history) = &history {
+        tasks.push(tokio::spawn(prune_loop(
+            floor.clone(),
+            history.clone(),
+            config.retention,
+            stopped.clone(),
+        )));
+    }
+    tasks.push(tokio::spawn(engine_loop(
         Engine {
             floor: floor.clone(),
-            history: history.clone(),
+            recorder: recorder.clone(),
             inventory_path: config.inventory.clone(),
-            retention: config.retention,
         },
         poller,
         stopped,
-    ));
+    )));
     Ok(Running {
         addr,
         floor,
         stop,
-        tasks: vec![http, engine],
+        tasks,
         history,
+        recorder,
+        publisher,
     })
 }
 
@@ -204,9 +236,8 @@ fn modified(path: &std::path::Path) -> Option<SystemTime> {
 /// What the engine loop works with.
 struct Engine {
     floor: Floor,
-    history: Option<History>,
+    recorder: Recorder,
     inventory_path: PathBuf,
-    retention: Duration,
 }
 
 /// The rollup runs at most this often after a state change.
@@ -227,7 +258,6 @@ async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Rec
     let mut watch_file = tokio::time::interval(Duration::from_secs(1));
     let mut last_modified = modified(&engine.inventory_path);
     let mut hangup = hangup_signal();
-    let mut last_prune: Option<Timestamp> = None;
     let mut roll_at: Option<Instant> = None;
     let mut last_roll = Instant::now();
     let mut batch = Vec::with_capacity(BATCH);
@@ -237,8 +267,7 @@ async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Rec
                 if n == 0 { break }
                 let changes = engine.floor.apply(std::mem::take(&mut batch));
                 if !changes.is_empty() {
-                    record(&engine.history, &changes).await;
-                    engine.floor.publish(&changes);
+                    engine.recorder.record(changes);
                     roll_at.get_or_insert(last_roll + ROLLUP_COALESCE);
                 }
                 false
@@ -246,13 +275,12 @@ async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Rec
             () = sleep_until_opt(roll_at) => {
                 roll_at = None;
                 last_roll = Instant::now();
-                roll(&engine).await;
+                roll(&engine);
                 false
             }
             _ = tick.tick() => {
                 last_roll = Instant::now();
-                roll(&engine).await;
-                prune(&engine.floor, &engine.history, engine.retention, &mut last_prune).await;
+                roll(&engine);
                 false
             }
             _ = watch_file.tick() => {
@@ -264,7 +292,7 @@ async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Rec
             () = hangup.recv() => true,
             _ = stopped.changed() => break,
         };
-        if reload && let Some(p) = reload_inventory(&engine, &mut scheduler, &poller).await {
+        if reload && let Some(p) = reload_inventory(&engine, &mut scheduler, &poller) {
             poller = p;
         }
     }
@@ -278,22 +306,16 @@ async fn sleep_until_opt(at: Option<Instant>) {
     }
 }
 
-async fn roll(engine: &Engine) {
+fn roll(engine: &Engine) {
     if let Some(change) = engine.floor.roll() {
-        let changes = [change];
-        record(&engine.history, &changes).await;
-        engine.floor.publish(&changes);
+        engine.recorder.record(vec![change]);
     }
 }
 
 /// Applies every setting of a changed inventory: services, calendar, interval,
 /// timeouts, body limit and in-flight bound (a new poller then). Returns the new
 /// poller when it had to change. A broken edit keeps the last good inventory.
-async fn reload_inventory(
-    engine: &Engine,
-    scheduler: &mut Scheduler,
-    poller: &Poller,
-) -> Option<Poller> {
+fn reload_inventory(engine: &Engine, scheduler: &mut Scheduler, poller: &Poller) -> Option<Poller> {
     let inventory = match opsfloor_inventory::load(&engine.inventory_path) {
         Ok(inventory) => inventory,
         Err(e) => {
@@ -326,8 +348,7 @@ async fn reload_inventory(
     };
     tracing::info!(services = inventory.services.len(), "inventory reloaded");
     let changes = engine.floor.reload(inventory, calendar);
-    record(&engine.history, &changes).await;
-    engine.floor.publish(&changes);
+    engine.recorder.record(changes);
     let targets = engine.floor.read(|f| f.targets());
     scheduler.reconcile(
         targets,
@@ -337,36 +358,28 @@ async fn reload_inventory(
     new_poller
 }
 
-/// Records transitions before anyone is shown them (durable before visible).
-async fn record(history: &Option<History>, changes: &[Transition]) {
-    let Some(history) = history else { return };
-    if changes.is_empty() {
-        return;
-    }
-    if let Err(e) = history.record_all(changes).await {
-        tracing::error!(error = %e, "cannot record transitions");
-    }
-}
-
-async fn prune(
-    floor: &Floor,
-    history: &Option<History>,
+/// Prunes history older than `retention` once an hour, on its own task: a locked
+/// store delays only this.
+async fn prune_loop(
+    floor: Floor,
+    history: History,
     retention: Duration,
-    last: &mut Option<Timestamp>,
+    mut stopped: watch::Receiver<bool>,
 ) {
-    let Some(history) = history else { return };
-    let now = floor.now();
-    if last.is_some_and(|t| now.duration_since(t) < jiff::SignedDuration::from_secs(3_600)) {
-        return;
-    }
-    *last = Some(now);
     let Ok(keep) = jiff::SignedDuration::try_from(retention) else {
         return;
     };
-    if let Ok(cutoff) = now.checked_sub(keep)
-        && let Err(e) = history.prune(cutoff).await
-    {
-        tracing::error!(error = %e, "cannot prune history");
+    let mut hourly = tokio::time::interval(Duration::from_secs(3_600));
+    loop {
+        tokio::select! {
+            _ = hourly.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        if let Ok(cutoff) = floor.now().checked_sub(keep)
+            && let Err(e) = history.prune(cutoff).await
+        {
+            tracing::error!(error = %e, "cannot prune history");
+        }
     }
 }
 

@@ -199,6 +199,7 @@ async fn pages_are_mounted_next_to_the_api() {
         retention: Duration::from_secs(86_400),
         now: std::sync::Arc::new(move || clock.now()),
         pages: Some(pages),
+        subscribers: Vec::new(),
     })
     .await
     .expect("start");

@@ -36,6 +36,13 @@ pub enum CliError {
     /// Input data that cannot be used, or a query the contract cannot answer.
     #[error("{0}")]
     Data(String),
+    /// A configuration that cannot be used (an invalid inventory, an unknown
+    /// calendar): 78.
+    #[error("{0}")]
+    Config(String),
+    /// The system refused (a store that cannot be written, a port in use): 74.
+    #[error("{0}")]
+    System(String),
     /// An output file could not be written (always I/O, even when its directory is missing).
     #[error("{path}: cannot write: {source}")]
     Write {
@@ -60,6 +67,8 @@ impl CliError {
         match self {
             CliError::Usage(_) => EXIT_USAGE,
             CliError::Data(_) => EXIT_DATA,
+            CliError::Config(_) => EXIT_CONFIG,
+            CliError::System(_) => EXIT_IO,
             CliError::Io { source, .. } if source.kind() == std::io::ErrorKind::NotFound => {
                 EXIT_NO_INPUT
             }

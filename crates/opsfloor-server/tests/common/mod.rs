@@ -77,6 +77,7 @@ impl Setup {
             retention: Duration::from_secs(90 * 86_400),
             now: Arc::new(move || clock.now()),
             pages,
+            subscribers: Vec::new(),
         })
         .await
         .expect("floor starts")

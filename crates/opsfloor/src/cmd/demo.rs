@@ -62,7 +62,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         fleet_config.clock = clock;
         fleet_config.scenario = Scenario::Normal;
         fleet_config.inventory = Some(inventory.clone());
-        let fleet = Fleet::start(fleet_config).await.map_err(|e| CliError::Data(e.to_string()))?;
+        let fleet = Fleet::start(fleet_config).await.map_err(|e| CliError::System(e.to_string()))?;
         let serve = ServeConfig {
             inventory,
             listen: args.listen,
@@ -70,12 +70,13 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             retention: Duration::from_secs(90 * 86_400),
             now: Arc::new(move || clock.now()),
             pages: Some(Arc::new(opsfloor_dashboard::pages)),
+            subscribers: Vec::new(),
         };
         let floor = match start(serve).await {
             Ok(floor) => floor,
             Err(e) => {
                 fleet.shutdown().await;
-                return Err(CliError::Data(e.to_string()));
+                return Err(crate::cmd::serve::start_error(e));
             }
         };
         let d = fleet.control().path().display().to_string();

@@ -55,7 +55,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     config.inventory = args.write_inventory.clone();
     init_logging();
     runtime()?.block_on(async {
-        let fleet = Fleet::start(config).await.map_err(|e| CliError::Data(e.to_string()))?;
+        let fleet = Fleet::start(config).await.map_err(|e| CliError::System(e.to_string()))?;
         let mut banner = String::new();
         let _ = writeln!(banner, "opsfloor fleet: a simulated trading floor (scenario {})", args.scenario);
         if let Some(now) = &args.now {

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsfloor_server::server::{ServeConfig, start};
+use opsfloor_server::server::{ServeConfig, ServeError, start};
 
 use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
 use crate::error::CliError;
@@ -45,9 +45,36 @@ fn default_db() -> PathBuf {
     state.join("opsfloor").join("history.sqlite")
 }
 
+/// The documented exit code for each way the floor can fail to start: an invalid
+/// inventory or unknown calendar is a configuration error (78); a history store
+/// that cannot be opened or written, or a port in use, is I/O (74); history that is
+/// there but unreadable as history is bad data (65).
+pub fn start_error(e: ServeError) -> CliError {
+    match e {
+        ServeError::Inventory(_) | ServeError::Calendar(_) => CliError::Config(e.to_string()),
+        ServeError::History(h) if !h.is_io() => CliError::Data(h.to_string()),
+        ServeError::History(h) => CliError::System(format!(
+            "{h} (give another --db, fix its permissions, or run with --no-history)"
+        )),
+        ServeError::Io { .. } => CliError::System(e.to_string()),
+    }
+}
+
+/// A missing inventory is a missing input (66), said before anything starts.
+pub fn inventory_exists(path: &std::path::Path) -> Result<(), CliError> {
+    match std::fs::metadata(path) {
+        Err(source) if source.kind() == std::io::ErrorKind::NotFound => Err(CliError::Io {
+            path: path.to_owned(),
+            source,
+        }),
+        _ => Ok(()),
+    }
+}
+
 /// Runs the floor until Ctrl-C or SIGTERM, then flushes history and exits 0.
 pub fn run(args: &Args) -> Result<u8, CliError> {
     let clock = clock(args.now.as_deref())?;
+    inventory_exists(&args.config)?;
     init_logging_as(args.log_format);
     let config = ServeConfig {
         inventory: args.config.clone(),
@@ -60,11 +87,10 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         retention: Duration::from_secs(args.retention_days.saturating_mul(86_400)),
         now: Arc::new(move || clock.now()),
         pages: Some(Arc::new(opsfloor_dashboard::pages)),
+        subscribers: Vec::new(),
     };
     runtime()?.block_on(async {
-        let running = start(config.clone())
-            .await
-            .map_err(|e| CliError::Data(e.to_string()))?;
+        let running = start(config.clone()).await.map_err(start_error)?;
         let (services, name) = running
             .floor
             .read(|f| (f.services().len(), f.inventory.floor.name.clone()));
