@@ -85,11 +85,7 @@ pub static HREFS: LazyLock<Hrefs> = LazyLock::new(|| Hrefs {
 /// other name (an old hash included: that content is gone).
 pub async fn serve(Path(name): Path<String>) -> Response {
     let Some(asset) = ASSETS.iter().find(|a| a.name == name) else {
-        let mut response = (StatusCode::NOT_FOUND, "no such asset\n").into_response();
-        response
-            .headers_mut()
-            .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-        return response;
+        return (StatusCode::NOT_FOUND, "no such asset\n").into_response();
     };
     let mut response = asset.body.into_response();
     let headers = response.headers_mut();
@@ -100,10 +96,6 @@ pub async fn serve(Path(name): Path<String>) -> Response {
     headers.insert(
         header::CACHE_CONTROL,
         HeaderValue::from_static("public, max-age=31536000, immutable"),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
     );
     response
 }

@@ -40,7 +40,15 @@ use crate::chrome::Viewer;
 
 /// The dashboard's routes, to be merged next to the floor's API
 /// (`ServeConfig { pages: Some(Arc::new(opsfloor_dashboard::pages)), .. }`).
+///
+/// Every answer carries the pages' headers, set here once: the content security
+/// policy, no referrer, no sniffing and, unless a route says otherwise (the
+/// content-hashed assets), no caching.
 pub fn pages(state: ApiState) -> Router {
+    use axum::http::{HeaderValue, header};
+    use tower_http::set_header::SetResponseHeaderLayer;
+    let fixed =
+        |name, value| SetResponseHeaderLayer::overriding(name, HeaderValue::from_static(value));
     Router::new()
         .route("/", get(routes::floor))
         .route("/services/{name}", get(routes::service))
@@ -48,6 +56,13 @@ pub fn pages(state: ApiState) -> Router {
         .route("/report", get(routes::report))
         .route("/assets/{name}", get(assets::serve))
         .with_state(state)
+        .layer(fixed(header::CONTENT_SECURITY_POLICY, routes::CSP))
+        .layer(fixed(header::REFERRER_POLICY, "no-referrer"))
+        .layer(fixed(header::X_CONTENT_TYPE_OPTIONS, "nosniff"))
+        .layer(SetResponseHeaderLayer::if_not_present(
+            header::CACHE_CONTROL,
+            HeaderValue::from_static("no-store"),
+        ))
 }
 
 /// The floor page for `state` at `now`, as served at `/` (`kiosk`: `?kiosk=1`).

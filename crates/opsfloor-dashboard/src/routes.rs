@@ -42,42 +42,24 @@ impl Params {
 }
 
 /// The policy for the pages: everything from this origin, nothing inline but data.
-const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
+pub(crate) const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'";
 
 /// An HTML response: never cached (it is live), with a strict content policy.
 pub fn html(status: StatusCode, body: Result<String, askama::Error>) -> Response {
     let body = match body {
         Ok(body) => body,
         Err(e) => {
-            let mut response = (
+            return (
                 StatusCode::INTERNAL_SERVER_ERROR,
                 format!("the page could not be rendered: {e}\n"),
             )
                 .into_response();
-            response
-                .headers_mut()
-                .insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-            return response;
         }
     };
     let mut response = (status, body).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
+    response.headers_mut().insert(
         header::CONTENT_TYPE,
         HeaderValue::from_static("text/html; charset=utf-8"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    headers.insert(
-        header::CONTENT_SECURITY_POLICY,
-        HeaderValue::from_static(CSP),
-    );
-    headers.insert(
-        header::X_CONTENT_TYPE_OPTIONS,
-        HeaderValue::from_static("nosniff"),
-    );
-    headers.insert(
-        header::REFERRER_POLICY,
-        HeaderValue::from_static("no-referrer"),
     );
     response
 }

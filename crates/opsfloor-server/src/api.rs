@@ -5,7 +5,7 @@
 //! | `/ops/status` | the floor's own contract document (kind `floor`) |
 //! | `/health` | readiness: 200 `ok`; 503 `degraded` with the reason while history is not being recorded |
 //! | `/api/v1/floor` | the floor document, rule, contributors, market status, counts |
-//! | `/api/v1/services` | every service |
+//! | `/api/v1/services?kind=&state=&criticality=` | every service, or those matching; `ETag`, 304 on `If-None-Match` |
 //! | `/api/v1/services/{name}` | one service with its last document, redacted |
 //! | `/api/v1/transitions?service=&since=&limit=` | history, newest first (`service=@floor` for the floor's own) |
 //! | `/api/v1/slo?window=30d` | share of market-hours time in each state |
@@ -17,17 +17,16 @@ use std::convert::Infallible;
 use std::time::Duration;
 
 use axum::Router;
-use axum::extract::{Path, Query, State as AxumState};
+use axum::extract::{Path, RawQuery, State as AxumState};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
 use futures_util::{Stream, StreamExt};
-use jiff::SignedDuration;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
 use opsfloor_contract::{ReasonCode, State};
 use opsfloor_history::{History, TransitionQuery};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
@@ -35,6 +34,7 @@ use opsfloor_engine::view::{FloorView, ServiceView, floor_document};
 use opsfloor_engine::{Subject, Transition};
 
 use crate::floor::Floor;
+use crate::query::{Params, QueryError};
 use crate::recorder::{HistoryHealth, Recorder};
 
 /// What the handlers share.
@@ -57,7 +57,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/ops/status", get(ops_status))
         .route("/health", get(health))
         .route("/api/v1/floor", get(floor))
-        .route("/api/v1/services", get(services))
+        .route("/api/v1/services", get(crate::services::list))
         .route("/api/v1/services/{name}", get(service))
         .route("/api/v1/transitions", get(transitions))
         .route("/api/v1/slo", get(slo))
@@ -67,38 +67,48 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
-/// A JSON response with `Cache-Control: no-store`. A body that cannot be
-/// serialised is a 500 that says so, never an empty 200.
-fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    let (status, bytes) = match serde_json::to_vec(body) {
-        Ok(bytes) => (status, bytes),
-        Err(e) => (
+/// A body as JSON bytes; one that cannot be serialised is a 500 that says so,
+/// never an empty 200.
+pub(crate) fn json_bytes<T: Serialize>(body: &T) -> Result<Vec<u8>, Box<Response>> {
+    serde_json::to_vec(body).map_err(|e| {
+        Box::new(error(
             StatusCode::INTERNAL_SERVER_ERROR,
-            format!("{{\"error\":\"the response could not be serialised: {e}\"}}").into_bytes(),
-        ),
-    };
-    let mut response = (status, bytes).into_response();
-    let headers = response.headers_mut();
-    headers.insert(
-        header::CONTENT_TYPE,
-        HeaderValue::from_static("application/json"),
-    );
-    headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
-    response
+            format!("the response could not be serialised: {e}"),
+        ))
+    })
 }
 
-#[derive(Serialize)]
-struct ErrorBody {
-    error: String,
+/// A JSON response. (`Cache-Control: no-store` is the router's default layer.)
+fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+    match json_bytes(body) {
+        Ok(bytes) => {
+            let mut response = (status, bytes).into_response();
+            response.headers_mut().insert(
+                header::CONTENT_TYPE,
+                HeaderValue::from_static("application/json"),
+            );
+            response
+        }
+        Err(response) => *response,
+    }
+}
+
+/// A query parameter that cannot be used: 400, naming it.
+pub(crate) fn query_error(e: &QueryError) -> Response {
+    json(e.status(), e)
 }
 
 fn error(status: StatusCode, message: impl Into<String>) -> Response {
-    json(
-        status,
-        &ErrorBody {
-            error: message.into(),
-        },
-    )
+    let body = format!(
+        "{{\"error\":{}}}",
+        serde_json::Value::String(message.into())
+    );
+    let mut response = (status, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
 }
 
 async fn ops_status(AxumState(s): AxumState<ApiState>) -> Response {
@@ -111,11 +121,10 @@ async fn ops_status(AxumState(s): AxumState<ApiState>) -> Response {
 struct HealthBody {
     /// `ok`, or `degraded` while history is not being recorded.
     status: &'static str,
-    /// Why it is degraded.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// Why it is degraded; `None` when ok.
     reason: Option<String>,
-    /// The history's queue: transitions not yet stored, and dropped since start.
-    #[serde(skip_serializing_if = "Option::is_none")]
+    /// The history's queue: transitions not yet stored, and dropped since start;
+    /// `None` when no history is kept.
     history: Option<HistoryCounts>,
 }
 
@@ -168,27 +177,6 @@ async fn floor(AxumState(s): AxumState<ApiState>) -> Response {
     json(StatusCode::OK, &s.floor.read(|f| FloorView::of(f, now)))
 }
 
-#[derive(Serialize)]
-struct ServicesBody {
-    services: Vec<ServiceView>,
-}
-
-fn services_view(floor: &Floor) -> ServicesBody {
-    let now = floor.now();
-    ServicesBody {
-        services: floor.read(|f| {
-            f.services()
-                .iter()
-                .map(|t| ServiceView::of(t, now))
-                .collect()
-        }),
-    }
-}
-
-async fn services(AxumState(s): AxumState<ApiState>) -> Response {
-    json(StatusCode::OK, &services_view(&s.floor))
-}
-
 async fn service(AxumState(s): AxumState<ApiState>, Path(name): Path<String>) -> Response {
     let now = s.floor.now();
     // Take a copy under the lock; parse and redact the document outside it.
@@ -203,13 +191,6 @@ async fn service(AxumState(s): AxumState<ApiState>, Path(name): Path<String>) ->
             format!("no service named {name:?} in the inventory"),
         ),
     }
-}
-
-#[derive(Debug, Deserialize)]
-struct TransitionParams {
-    service: Option<String>,
-    since: Option<String>,
-    limit: Option<String>,
 }
 
 /// One transition as the API and the stream show it.
@@ -244,34 +225,35 @@ struct TransitionsBody {
     transitions: Vec<TransitionView>,
 }
 
-async fn transitions(
-    AxumState(s): AxumState<ApiState>,
-    Query(p): Query<TransitionParams>,
-) -> Response {
+async fn transitions(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQuery) -> Response {
+    let p = match Params::parse(raw.as_deref(), &["service", "since", "limit"]) {
+        Ok(p) => p,
+        Err(e) => return query_error(&e),
+    };
     let Some(history) = &s.history else {
         return error(
             StatusCode::NOT_FOUND,
             "this floor keeps no history (started without a database)",
         );
     };
-    let since = match p.since.as_deref().map(parse_timestamp).transpose() {
+    let since = match p.get("since").map(parse_timestamp).transpose() {
         Ok(since) => since,
-        Err(e) => return error(StatusCode::BAD_REQUEST, format!("since: {e}")),
-    };
-    let limit = match p.limit.as_deref().map(str::parse::<usize>).transpose() {
-        Ok(limit) => limit.unwrap_or(100).min(10_000),
-        Err(_) => {
-            return error(
-                StatusCode::BAD_REQUEST,
-                "limit: expected a whole number, such as 100",
-            );
+        Err(e) => {
+            return query_error(&QueryError {
+                error: format!("query parameter \"since\": {e}"),
+                parameter: "since".into(),
+            });
         }
     };
-    let subject = p.service.map(|name| {
+    let limit = match p.limit(100) {
+        Ok(limit) => limit,
+        Err(e) => return query_error(&e),
+    };
+    let subject = p.get("service").map(|name| {
         if name == "@floor" {
             Subject::Floor
         } else {
-            Subject::Service(name)
+            Subject::Service(name.to_owned())
         }
     });
     let query = TransitionQuery {
@@ -289,11 +271,6 @@ async fn transitions(
     }
 }
 
-#[derive(Debug, Deserialize)]
-struct SloParams {
-    window: Option<String>,
-}
-
 #[derive(Serialize)]
 struct SloEntry {
     service: Option<String>,
@@ -309,31 +286,16 @@ struct SloBody {
     services: Vec<SloEntry>,
 }
 
-/// Parses a window such as `30d`, `12h` or `90m`.
-fn parse_window(text: &str) -> Option<SignedDuration> {
-    let (number, unit) = text.split_at(text.len().checked_sub(1)?);
-    let n: i64 = number.parse().ok().filter(|n| *n > 0)?;
-    let seconds = match unit {
-        "d" => n.checked_mul(86_400)?,
-        "h" => n.checked_mul(3_600)?,
-        "m" => n.checked_mul(60)?,
-        _ => return None,
-    };
-    Some(SignedDuration::from_secs(seconds))
-}
-
-async fn slo(AxumState(s): AxumState<ApiState>, Query(p): Query<SloParams>) -> Response {
+async fn slo(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQuery) -> Response {
+    let (window, span) =
+        match Params::parse(raw.as_deref(), &["window"]).and_then(|p| p.window("30d")) {
+            Ok(w) => w,
+            Err(e) => return query_error(&e),
+        };
     let Some(history) = &s.history else {
         return error(
             StatusCode::NOT_FOUND,
             "this floor keeps no history (started without a database)",
-        );
-    };
-    let window = p.window.unwrap_or_else(|| "30d".to_owned());
-    let Some(span) = parse_window(&window) else {
-        return error(
-            StatusCode::BAD_REQUEST,
-            format!("window {window:?}: expected a number and d, h or m, such as 30d"),
         );
     };
     let now = s.floor.now();
@@ -422,30 +384,27 @@ async fn stream(
     Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
 }
 
-#[derive(Debug, Deserialize)]
-struct ReportParams {
-    format: Option<String>,
-}
-
-async fn report(AxumState(s): AxumState<ApiState>, Query(p): Query<ReportParams>) -> Response {
+async fn report(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQuery) -> Response {
+    let p = match Params::parse(raw.as_deref(), &["format"]) {
+        Ok(p) => p,
+        Err(e) => return query_error(&e),
+    };
     let now = s.floor.now();
     let report = s.floor.read(|f| opsfloor_report::Report::of(f, now));
-    match p.format.as_deref().unwrap_or("json") {
+    match p.get("format").unwrap_or("json") {
         "json" => json(StatusCode::OK, &report),
         "markdown" => {
             let mut response = opsfloor_report::markdown::render(&report).into_response();
-            let headers = response.headers_mut();
-            headers.insert(
+            response.headers_mut().insert(
                 header::CONTENT_TYPE,
                 HeaderValue::from_static("text/markdown; charset=utf-8"),
             );
-            headers.insert(header::CACHE_CONTROL, HeaderValue::from_static("no-store"));
             response
         }
-        other => error(
-            StatusCode::BAD_REQUEST,
-            format!("format {other:?}: expected markdown or json"),
-        ),
+        other => query_error(&QueryError {
+            error: format!("query parameter \"format\": {other:?}: expected markdown or json"),
+            parameter: "format".into(),
+        }),
     }
 }
 
@@ -461,30 +420,4 @@ async fn metrics(AxumState(s): AxumState<ApiState>) -> Response {
         HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
-}
-
-/// The SLO window parser is exposed for the CLI's validation.
-pub fn window_is_valid(text: &str) -> bool {
-    parse_window(text).is_some()
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn windows() {
-        assert_eq!(
-            parse_window("30d"),
-            Some(SignedDuration::from_secs(30 * 86_400))
-        );
-        assert_eq!(
-            parse_window("12h"),
-            Some(SignedDuration::from_secs(12 * 3_600))
-        );
-        assert_eq!(parse_window("0d"), None);
-        assert_eq!(parse_window("d"), None);
-        assert_eq!(parse_window("3w"), None);
-        assert_eq!(parse_window(""), None);
-    }
 }

@@ -11,9 +11,11 @@
 pub mod api;
 pub mod floor;
 pub mod metrics;
+pub mod query;
 pub mod recorder;
 pub mod scheduler;
 pub mod server;
+pub mod services;
 
 pub use floor::{Floor, Now, PollResult};
 pub use opsfloor_engine::FloorState;

@@ -187,6 +187,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     if let Some(pages) = &config.pages {
         app = app.merge(pages(api_state));
     }
+    let app = with_common_headers(app);
     let mut http_stopped = stopped.clone();
     let http = tokio::spawn(async move {
         let shutdown = async move {
@@ -227,6 +228,25 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         recorder,
         publisher,
     })
+}
+
+/// The headers every answer shares, set in one place: nothing is cached unless a
+/// route says otherwise (the dashboard's content-hashed assets do), no content-type
+/// sniffing, and gzip when the client asks for it (the live stream is never
+/// compressed: tower-http's default predicate leaves `text/event-stream` alone).
+fn with_common_headers(app: axum::Router) -> axum::Router {
+    use axum::http::{HeaderValue, header};
+    use tower_http::compression::CompressionLayer;
+    use tower_http::set_header::SetResponseHeaderLayer;
+    app.layer(SetResponseHeaderLayer::if_not_present(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("no-store"),
+    ))
+    .layer(SetResponseHeaderLayer::overriding(
+        header::X_CONTENT_TYPE_OPTIONS,
+        HeaderValue::from_static("nosniff"),
+    ))
+    .layer(CompressionLayer::new().gzip(true))
 }
 
 fn modified(path: &std::path::Path) -> Option<SystemTime> {

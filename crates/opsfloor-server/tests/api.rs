@@ -241,3 +241,85 @@ fn promtool_accepts(text: &str) {
         String::from_utf8_lossy(&out.stderr)
     );
 }
+
+#[tokio::test]
+async fn queries_are_strict_and_the_list_is_cacheable() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let db = setup.dir.path().join("history.db");
+    let floor = setup.floor(&setup.inventory(""), Some(db)).await;
+    expect_floor(&floor, "OK []").await;
+    let client = reqwest::Client::new();
+    let url = |path: &str| format!("http://{}{path}", floor.addr);
+
+    // Bad parameters: a JSON 400 naming the parameter, never a panic or plain text.
+    for (query, parameter) in [
+        ("/api/v1/slo?window=3%C3%A9", "window"),
+        ("/api/v1/slo?window=106751991167300d", "window"),
+        ("/api/v1/transitions?limit=5&limit=6", "limit"),
+        ("/api/v1/transitions?limit=0", "limit"),
+        ("/api/v1/transitions?since=yesterday", "since"),
+        ("/api/v1/transitions?servce=md", "servce"),
+        ("/api/v1/services?state=FINE", "state"),
+        ("/api/v1/report?format=pdf", "format"),
+    ] {
+        let r = client.get(url(query)).send().await.expect("GET");
+        assert_eq!(r.status(), 400, "{query}");
+        assert_eq!(
+            r.headers()[reqwest::header::CONTENT_TYPE],
+            "application/json",
+            "{query}"
+        );
+        let body: serde_json::Value = r.json().await.expect("JSON body");
+        assert_eq!(body["parameter"], parameter, "{query}: {body}");
+    }
+
+    // Filters.
+    let (_, all) = get(&floor, "/api/v1/services").await;
+    let (_, strategies) = get(
+        &floor,
+        "/api/v1/services?kind=strategy&criticality=critical",
+    )
+    .await;
+    let strategies = strategies["services"].as_array().expect("services").clone();
+    assert!(!strategies.is_empty());
+    assert!(strategies.len() < all["services"].as_array().expect("services").len());
+    assert!(
+        strategies
+            .iter()
+            .all(|s| s["service_kind"] == "strategy" && s["criticality"] == "critical")
+    );
+
+    // An entity tag: the same answer again is a 304 without a body.
+    let first = client
+        .get(url("/api/v1/services"))
+        .send()
+        .await
+        .expect("GET");
+    let tag = first.headers()[reqwest::header::ETAG].clone();
+    let again = client
+        .get(url("/api/v1/services"))
+        .header(reqwest::header::IF_NONE_MATCH, tag.clone())
+        .send()
+        .await
+        .expect("GET");
+    // The clock moves the ages in the views, so a later answer may differ; a 304
+    // must then not be given, and a 200 must carry a new tag.
+    match again.status().as_u16() {
+        304 => assert!(again.bytes().await.expect("body").is_empty()),
+        200 => assert_ne!(again.headers()[reqwest::header::ETAG], tag),
+        other => panic!("If-None-Match answered {other}"),
+    }
+
+    // Gzip when asked, and the shared headers on every answer.
+    let zipped = client
+        .get(url("/api/v1/services"))
+        .header(reqwest::header::ACCEPT_ENCODING, "gzip")
+        .send()
+        .await
+        .expect("GET");
+    assert_eq!(zipped.headers()[reqwest::header::CONTENT_ENCODING], "gzip");
+    assert_eq!(zipped.headers()[reqwest::header::CACHE_CONTROL], "no-store");
+    assert_eq!(zipped.headers()["x-content-type-options"], "nosniff");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}

@@ -1,0 +1,151 @@
+//! `GET /api/v1/services`: every service, or those matching
+//! `?kind=&state=&criticality=` (each a comma-separated list of wire names), with
+//! an entity tag so a dashboard or script polling it all day gets `304 Not
+//! Modified` instead of the same megabyte again. (Compression, when the client
+//! asks for it, is the router's `CompressionLayer`.)
+//!
+//! The tag is a hash of the body, so it changes exactly when the answer does. The
+//! views are built under the read lock; serialising and hashing happen outside it.
+
+use axum::extract::{RawQuery, State as AxumState};
+use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::response::{IntoResponse, Response};
+use opsfloor_contract::{Criticality, ServiceKind, State};
+use opsfloor_engine::schedule::fnv1a;
+use opsfloor_engine::view::ServiceView;
+use serde::Serialize;
+
+use crate::api::{ApiState, json_bytes, query_error};
+use crate::query::{Params, QueryError};
+
+/// Which services to list.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Filter {
+    kinds: Option<Vec<ServiceKind>>,
+    states: Option<Vec<State>>,
+    criticalities: Option<Vec<Criticality>>,
+}
+
+impl Filter {
+    /// Reads the filter from the query string.
+    pub fn parse(raw: Option<&str>) -> Result<Filter, QueryError> {
+        let p = Params::parse(raw, &["kind", "state", "criticality"])?;
+        Ok(Filter {
+            kinds: p.list("kind", "service kind", ServiceKind::from_wire)?,
+            states: p.list("state", "state", State::from_wire)?,
+            criticalities: p.list("criticality", "criticality", Criticality::from_wire)?,
+        })
+    }
+
+    /// True when `v` passes every given filter.
+    pub fn admits(&self, v: &ServiceView) -> bool {
+        fn within<T: PartialEq>(allowed: &Option<Vec<T>>, value: &T) -> bool {
+            allowed.as_ref().is_none_or(|a| a.contains(value))
+        }
+        within(&self.kinds, &v.service_kind)
+            && within(&self.states, &v.status.state)
+            && within(&self.criticalities, &v.criticality)
+    }
+}
+
+#[derive(Serialize)]
+struct ServicesBody {
+    services: Vec<ServiceView>,
+}
+
+/// The weak entity tag of a body.
+fn etag(body: &[u8]) -> String {
+    format!("W/\"{:016x}\"", fnv1a(body))
+}
+
+/// True when the request's `If-None-Match` lists `tag` (or is `*`).
+fn not_modified(headers: &HeaderMap, tag: &str) -> bool {
+    headers
+        .get_all(header::IF_NONE_MATCH)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(str::trim)
+        .any(|candidate| candidate == "*" || candidate == tag)
+}
+
+/// `GET /api/v1/services`.
+pub async fn list(
+    AxumState(s): AxumState<ApiState>,
+    RawQuery(raw): RawQuery,
+    headers: HeaderMap,
+) -> Response {
+    let filter = match Filter::parse(raw.as_deref()) {
+        Ok(filter) => filter,
+        Err(e) => return query_error(&e),
+    };
+    let now = s.floor.now();
+    let services = s.floor.read(|f| {
+        f.services()
+            .iter()
+            .map(|t| ServiceView::of(t, now))
+            .filter(|v| filter.admits(v))
+            .collect()
+    });
+    let body = match json_bytes(&ServicesBody { services }) {
+        Ok(body) => body,
+        Err(response) => return *response,
+    };
+    let tag = etag(&body);
+    let mut response = if not_modified(&headers, &tag) {
+        StatusCode::NOT_MODIFIED.into_response()
+    } else {
+        json(body)
+    };
+    if let Ok(value) = HeaderValue::from_str(&tag) {
+        response.headers_mut().insert(header::ETAG, value);
+    }
+    response
+}
+
+fn json(body: Vec<u8>) -> Response {
+    let mut response = (StatusCode::OK, body).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn filters_name_the_bad_parameter() {
+        assert_eq!(Filter::parse(None), Ok(Filter::default()));
+        let f = Filter::parse(Some("kind=strategy,execution&state=OK")).expect("filter");
+        assert_eq!(
+            f.kinds,
+            Some(vec![ServiceKind::Strategy, ServiceKind::Execution])
+        );
+        assert_eq!(f.states, Some(vec![State::Ok]));
+        let e = Filter::parse(Some("state=FINE")).expect_err("bad state");
+        assert_eq!(e.parameter, "state");
+        assert!(e.error.contains("\"FINE\" is not a state"), "{e:?}");
+        assert_eq!(
+            Filter::parse(Some("kind=a&kind=b"))
+                .expect_err("twice")
+                .parameter,
+            "kind"
+        );
+    }
+
+    #[test]
+    fn tags_follow_the_body() {
+        assert_eq!(etag(b"{}"), etag(b"{}"));
+        assert_ne!(etag(b"{}"), etag(b"{ }"));
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            header::IF_NONE_MATCH,
+            HeaderValue::from_str(&format!("\"x\", {}", etag(b"{}"))).expect("header"),
+        );
+        assert!(not_modified(&headers, &etag(b"{}")));
+        assert!(!not_modified(&headers, &etag(b"[]")));
+    }
+}
