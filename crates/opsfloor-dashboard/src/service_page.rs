@@ -213,8 +213,19 @@ pub fn render(
         Some(false) => "Stale",
         None => "Unknown or not used",
     };
+    // While the service does not answer, its last document is history: say so.
+    let (fresh, heartbeat_age) = match v.document_as_of_utc {
+        Some(_) => (
+            format!("{fresh} at last contact"),
+            v.heartbeat_age_seconds.map_or_else(
+                || seconds(None),
+                |age| format!("{} at last contact", seconds(Some(age))),
+            ),
+        ),
+        None => (fresh.to_owned(), seconds(v.heartbeat_age_seconds)),
+    };
     let freshness = vec![
-        fact("Heartbeat age", seconds(v.heartbeat_age_seconds)),
+        fact("Heartbeat age", heartbeat_age),
         fact(
             "Heartbeat TTL",
             or_dash(text(doc, "/heartbeat/ttl_seconds").map(|t| format!("{t} s"))),
@@ -223,7 +234,7 @@ pub fn render(
             "Last heartbeat",
             or_dash(text(doc, "/heartbeat/last_heartbeat_utc")),
         ),
-        fact("Market data", fresh.to_owned()),
+        fact("Market data", fresh),
         fact("Last tick", or_dash(text(doc, "/marketdata/last_tick_utc"))),
         fact("Last bar", or_dash(text(doc, "/marketdata/last_bar_utc"))),
         fact(

@@ -139,7 +139,7 @@ impl Default for FloorSettings {
             poll_interval_ms: 5000,
             timeout_ms: 1500,
             max_in_flight: 64,
-            failure_threshold: 2,
+            failure_threshold: 3,
             body_limit_bytes: 65536,
         }
     }

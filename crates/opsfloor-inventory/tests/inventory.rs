@@ -72,7 +72,7 @@ fn the_fleets_inventory_parses() {
     );
     assert_eq!(execution.status_url(), "http://127.0.0.1:9103/ops/status");
     assert_eq!(execution.timeout_ms(&inv.floor), 1500);
-    assert_eq!(execution.failure_threshold(&inv.floor), 2);
+    assert_eq!(execution.failure_threshold(&inv.floor), 3);
 }
 
 #[test]
@@ -185,7 +185,7 @@ fn floor_settings_default_as_documented() {
     );
     assert_eq!(
         (d.max_in_flight, d.failure_threshold, d.body_limit_bytes),
-        (64, 2, 65536)
+        (64, 3, 65536)
     );
 }
 

@@ -41,17 +41,27 @@ pub fn build(s: &ServiceView) -> String {
     }
 }
 
+/// ` at last contact` while the service does not answer: what its last document
+/// said is then history, never the present.
+fn as_of(s: &ServiceView) -> &'static str {
+    if s.document_as_of_utc.is_some() {
+        " at last contact"
+    } else {
+        ""
+    }
+}
+
 /// The heartbeat age, rounded to a tenth of a second.
 pub fn heartbeat(s: &ServiceView) -> String {
     s.heartbeat_age_seconds
-        .map_or("-".to_owned(), |a| format!("{a:.1} s"))
+        .map_or("-".to_owned(), |a| format!("{a:.1} s{}", as_of(s)))
 }
 
-/// `fresh`, `stale` or `-`.
+/// `fresh`, `stale` or `-` (with ` at last contact` while out of contact).
 pub fn marketdata(s: &ServiceView) -> String {
     match s.marketdata_is_fresh {
-        Some(true) => "fresh".to_owned(),
-        Some(false) => "stale".to_owned(),
+        Some(true) => format!("fresh{}", as_of(s)),
+        Some(false) => format!("stale{}", as_of(s)),
         None => "-".to_owned(),
     }
 }
