@@ -17,20 +17,23 @@
 //! # Where CME and the reference disagree
 //!
 //! `tests/data/cmes-sessions.csv` is `exchange_calendars` 4.13.2's `CMES` calendar
-//! (Apache-2.0). These rules follow CME's schedule instead where the two differ;
+//! (Apache-2.0). These rules follow CME's schedule instead where the two differ.
 //! `tests/calendar_venues.rs` (`cmes_differs_from_the_reference_only_as_documented`)
-//! compares every session 2000–2035 and fails if any other difference appears:
-//! - **Every session's close.** The reference closes at 17:00, so it has no daily
-//!   maintenance halt; CME closes at 16:00 and reopens at 17:00.
-//! - **Holiday halts at 12:00 the reference does not have**: Juneteenth (2022 on)
-//!   and Thanksgiving, which the reference treats as full days (it has no
-//!   Juneteenth, and it closes Thanksgiving Day all day in some years); see the
-//!   test for the complete list of dates.
-//! - **12:15 early closes**: the reference closes the day after Thanksgiving,
-//!   Christmas Eve and July 3 at 12:00 or not at all; CME closes equity futures at
-//!   12:15.
-//! - **Closed days**: see the test's list (dates the reference closes that CME
-//!   trades, or the reverse).
+//! compares every session 2000–2035 and fails on any difference not listed here:
+//! - **Every regular session's close**: the reference closes at 17:00, so it has
+//!   no daily maintenance halt; CME halts at 16:00 and reopens at 17:00.
+//! - **12:15 early closes (78 dates)**: the day after Thanksgiving and Christmas
+//!   Eve close at 12:00 in the reference and at 12:15 at CME; July 3 (and, before
+//!   2013, a Friday July 5) is a full day in the reference and closes at 12:15 at
+//!   CME, like the NYSE's 13:00 early close.
+//! - **Juneteenth (2022 on, 14 dates)**: a full day in the reference; CME halts at
+//!   12:00 as on the other federal holidays.
+//! - **Days of mourning**: 2018-12-05 (President George H. W. Bush) and
+//!   2025-01-09 (President Carter) are closed all day in the reference; CME's
+//!   equity futures traded until 08:30 (interest-rate futures until 12:15) after
+//!   opening as usual the evening before (CME Group notice of 2024-12-30 for
+//!   2025). 2004-06-11 (President Reagan) and 2007-01-02 (President Ford) are
+//!   closed, as in the reference.
 
 use jiff::civil::{Date, Time, Weekday, date, time};
 
@@ -47,6 +50,10 @@ const OPEN: Time = time(17, 0, 0, 0);
 const CLOSE: Time = time(16, 0, 0, 0);
 const HOLIDAY_HALT: Time = time(12, 0, 0, 0);
 const EARLY: Time = time(12, 15, 0, 0);
+
+/// National days of mourning when the NYSE closed and CME's equity futures
+/// traded until 08:30.
+const MOURNING_HALTS: [Date; 2] = [date(2018, 12, 5), date(2025, 1, 9)];
 
 impl Venue for Cmes {
     fn name(&self) -> &'static str {
@@ -68,6 +75,9 @@ impl Venue for Cmes {
         };
         if let Some(name) = closed(day) {
             return Rule::Holiday(name);
+        }
+        if MOURNING_HALTS.contains(&day) {
+            return Rule::Session(hours.closing_early(time(8, 30, 0, 0)));
         }
         if halts_at_noon(day) {
             return Rule::Session(hours.closing_early(HOLIDAY_HALT));
@@ -93,6 +103,14 @@ fn closed(day: Date) -> Option<&'static str> {
         day,
         [
             (new_year, "New Year's Day"),
+            (
+                (day == date(2004, 6, 11)).then_some(day),
+                "Funeral of President Reagan",
+            ),
+            (
+                (day == date(2007, 1, 2)).then_some(day),
+                "Funeral of President Ford",
+            ),
             (Some(good_friday(y)), "Good Friday"),
             (Some(nearest_workday(date(y, 12, 25))), "Christmas Day"),
         ],
