@@ -194,6 +194,13 @@ impl Calendar {
         registry::all()
     }
 
+    /// Builds every built-in exchange table afresh, bypassing the per-process
+    /// cache: what start-up costs (budget 20 ms, see BENCHMARKS.md). Callers
+    /// normally use [`Calendar::by_name`], which builds each table once.
+    pub fn build_all_tables() -> Result<Vec<Calendar>, CalendarError> {
+        registry::build_all()
+    }
+
     /// The names every built-in calendar is found by: `(canonical name, aliases)`.
     pub fn names() -> Vec<(&'static str, &'static [&'static str])> {
         registry::names()

@@ -86,6 +86,16 @@ pub(super) fn all() -> Result<Vec<Calendar>, CalendarError> {
     Ok(out)
 }
 
+/// Every built-in exchange table built afresh, without the per-process cache.
+pub(super) fn build_all() -> Result<Vec<Calendar>, CalendarError> {
+    VENUES
+        .iter()
+        .map(|v| {
+            Exchange::build(*v, &Overrides::default()).map(|e| Calendar::Exchange(Arc::new(e)))
+        })
+        .collect()
+}
+
 /// `(canonical name, aliases)` of every built-in calendar, in listing order.
 pub(super) fn names() -> Vec<(&'static str, &'static [&'static str])> {
     let mut out: Vec<_> = VENUES.iter().map(|v| (v.name(), v.aliases())).collect();
