@@ -22,18 +22,33 @@
 //! compares every session 2000–2035 and fails on any difference not listed here:
 //! - **Every regular session's close**: the reference closes at 17:00, so it has
 //!   no daily maintenance halt; CME halts at 16:00 and reopens at 17:00.
-//! - **12:15 early closes (78 dates)**: the day after Thanksgiving and Christmas
-//!   Eve close at 12:00 in the reference and at 12:15 at CME; July 3 (and, before
-//!   2013, a Friday July 5) is a full day in the reference and closes at 12:15 at
-//!   CME, like the NYSE's 13:00 early close.
-//! - **Juneteenth (2022 on, 14 dates)**: a full day in the reference; CME halts at
-//!   12:00 as on the other federal holidays.
+//! - **12:15 early closes (78 dates)**, like the NYSE's 13:00 early closes:
+//!   - the day after Thanksgiving, every year 2000–2035 (36 dates): 12:00 in the
+//!     reference;
+//!   - Christmas Eve, Monday to Thursday (20 dates: 2001, 2002, 2003, 2007, 2008,
+//!     2009, 2012, 2013, 2014, 2015, 2018, 2019, 2020, 2024, 2025, 2026, 2029,
+//!     2030, 2031, 2035): 12:00 in the reference;
+//!   - July 3, Monday to Thursday (not a Wednesday before 2013), and 2002-07-05
+//!     (22 dates: 2000, 2001, 2002-07-05, 2003, 2006, 2007, 2008, 2012, 2013,
+//!     2014, 2017, 2018, 2019, 2023, 2024, 2025, 2028, 2029, 2030, 2031, 2034,
+//!     2035): a full day in the reference.
+//! - **Juneteenth halts at 12:00 (14 dates)**: 2022-06-20, 2023-06-19,
+//!   2024-06-19, 2025-06-19, 2026-06-19, 2027-06-18, 2028-06-19, 2029-06-19,
+//!   2030-06-19, 2031-06-19, 2032-06-18, 2033-06-20, 2034-06-19, 2035-06-19: full
+//!   days in the reference, which has no Juneteenth.
 //! - **Days of mourning**: 2018-12-05 (President George H. W. Bush) and
 //!   2025-01-09 (President Carter) are closed all day in the reference; CME's
-//!   equity futures traded until 08:30 (interest-rate futures until 12:15) after
-//!   opening as usual the evening before (CME Group notice of 2024-12-30 for
-//!   2025). 2004-06-11 (President Reagan) and 2007-01-02 (President Ford) are
-//!   closed, as in the reference.
+//!   equity futures opened as usual the evening before and traded until 08:30
+//!   (CME Group press releases of 2018-12-02 and 2024-12-30; interest-rate futures
+//!   were closed all day in 2018 and closed at 12:15 in 2025: one calendar for both
+//!   follows the equity products). 2004-06-11 (President Reagan) and 2007-01-02
+//!   (President Ford) are closed, as in the reference.
+//!
+//! Not modelled, in either: before about 2013 Globex opened at 17:30 on some
+//! days and equity products halted at 10:30 (not 12:00) on the holidays above
+//! (CME's Labor Day notices of 2007 and 2008, July 4 2013); on some Good Fridays
+//! interest-rate futures traded a short session for the payrolls report. The
+//! rules use today's schedule for every year.
 
 use jiff::civil::{Date, Time, Weekday, date, time};
 
