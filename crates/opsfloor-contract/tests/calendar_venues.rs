@@ -351,3 +351,18 @@ fn every_calendar_refuses_instants_outside_its_range() {
         assert!(calendar.status(at).is_err(), "{}", calendar.name());
     }
 }
+
+#[test]
+fn closed_days_say_why() {
+    use opsfloor_contract::calendar::{Closed, Day};
+    let holiday = |name: &str, day| match cal(name).day(day).expect("in range") {
+        Day::Closed(Closed::Holiday(why)) => why,
+        other => panic!("{name} {day}: {other:?}"),
+    };
+    assert_eq!(holiday("XHKG", date(2026, 2, 17)), "Lunar New Year");
+    assert_eq!(holiday("XHKG", date(2026, 12, 25)), "Christmas Day");
+    assert_eq!(holiday("XTKS", date(2026, 9, 22)), "Citizens' holiday");
+    assert_eq!(holiday("XTKS", date(2026, 5, 6)), "Substitute holiday");
+    assert_eq!(holiday("CMES", date(2026, 4, 3)), "Good Friday");
+    assert_eq!(holiday("XLON", date(2026, 8, 31)), "Summer Bank Holiday");
+}

@@ -17,9 +17,13 @@
 //! | `always-open` | 24/7 | UTC | every date |
 //!
 //! A query outside a calendar's supported range is an error, never a guess.
-//! The exchanges' sessions match the Apache-2.0 `exchange_calendars` package for
-//! every session of the supported range (`tests/calendar_venues.rs`); CMES follows
-//! CME's own schedule where that package differs (see `venues/cmes.rs`).
+//! The exchanges' sessions match the Apache-2.0 `exchange_calendars` package
+//! (4.13.2) for every session 2000–2035 (`tests/calendar_venues.rs`; XNYS also
+//! 1990–2040 in `tests/calendar.rs`); CMES follows CME's own schedule where that
+//! package differs, and `venues/cmes.rs` lists every such date. The reference
+//! lists and the scripts that generated them (`generate_venue_sessions.py`,
+//! `generate_nyse_sessions.py`) are committed in `tests/data/` with their
+//! provenance; opsfloor does not use the package at build or run time.
 //!
 //! Sessions are half-open `[open, close)` instants with an optional break
 //! ([`Session::pause`]); a session is dated by the venue's trading date, which is

@@ -44,10 +44,8 @@ impl Venue for Xhkg {
         if let Some(name) = holiday(day) {
             return Rule::Holiday(name);
         }
-        if CLOSURES.binary_search(&day).is_ok() {
-            return Rule::Holiday(
-                "Public holiday or closure (lunar calendar, solar term, weather or one-off)",
-            );
+        if let Ok(i) = CLOSURES.binary_search_by_key(&day, |(d, _)| *d) {
+            return Rule::Holiday(CLOSURES[i].1);
         }
         let hours = Hours {
             pause: Some(LUNCH),
