@@ -153,9 +153,35 @@ pub fn last_weekday(y: i16, m: i8, last_day: i8, weekday: Weekday) -> Date {
     weekday_on_or_before(date(y, m, last_day), weekday)
 }
 
-/// Western (Gregorian) Easter Sunday: the anonymous Gregorian algorithm.
+/// The first year of [`EASTERS`].
+const EASTER_FIRST: i16 = 1980;
+/// Easter Sunday's `(month, day)` for 1980..=2059, computed at compile time: the
+/// rules ask for Easter on every date while a table is built, and the algorithm's
+/// twenty divisions were a tenth of the build.
+const EASTERS: [(i8, i8); 80] = {
+    let mut out = [(0, 0); 80];
+    let mut i = 0;
+    while i < 80 {
+        out[i] = easter_month_day(EASTER_FIRST as i32 + i as i32);
+        i += 1;
+    }
+    out
+};
+
+/// Western (Gregorian) Easter Sunday.
 pub fn easter_sunday(y: i16) -> Date {
-    let year = i32::from(y);
+    let (month, day) = match usize::try_from(y - EASTER_FIRST)
+        .ok()
+        .and_then(|i| EASTERS.get(i))
+    {
+        Some(&md) => md,
+        None => easter_month_day(i32::from(y)),
+    };
+    date(y, month, day)
+}
+
+/// Easter Sunday's `(month, day)` in `year`: the anonymous Gregorian algorithm.
+const fn easter_month_day(year: i32) -> (i8, i8) {
     let a = year % 19;
     let b = year / 100;
     let c = year % 100;
@@ -171,7 +197,7 @@ pub fn easter_sunday(y: i16) -> Date {
     let month = (h + l - 7 * m + 114) / 31; // 3 or 4
     let day = (h + l - 7 * m + 114) % 31 + 1;
     // Both fit: month is 3 or 4, day 1 to 31.
-    date(y, month as i8, day as i8)
+    (month as i8, day as i8)
 }
 
 /// Good Friday: Easter Sunday minus two days.
@@ -208,6 +234,12 @@ mod tests {
         assert_eq!(good_friday(2038), date(2038, 4, 23));
         assert_eq!(good_friday(2018), date(2018, 3, 30));
         assert_eq!(easter_monday(2016), date(2016, 3, 28));
+        // The table and the algorithm agree, and years outside the table work.
+        for y in 1900..2100 {
+            let (m, d) = easter_month_day(i32::from(y));
+            assert_eq!(easter_sunday(y), date(y, m, d), "{y}");
+        }
+        assert_eq!(good_friday(2100), date(2100, 3, 26));
     }
 
     #[test]
