@@ -89,6 +89,9 @@ impl Overrides {
         day: Date,
         rule: Rule,
     ) -> Result<Rule, CalendarError> {
+        if self.is_empty() {
+            return Ok(rule); // the usual case: no overrides, nothing to search
+        }
         let closed = self.closures.iter().any(|c| c.date == day);
         let early = self.early_closes.iter().find(|e| e.date == day);
         let bad = |reason: String| CalendarError::BadOverride { date: day, reason };
