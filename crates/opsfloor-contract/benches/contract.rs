@@ -73,5 +73,27 @@ fn contract(c: &mut Criterion) {
     });
 }
 
-criterion_group!(benches, contract);
+/// `is_open` for every built-in calendar over 1,024 instants spread across
+/// 2020–2035 (inside every calendar's range), and building every table.
+fn calendars(c: &mut Criterion) {
+    let instants: Vec<_> = (0..1024)
+        .map(|i| jiff::Timestamp::from_second(1_580_000_000 + i * 490_007).expect("ts"))
+        .collect();
+    let mut group = c.benchmark_group("is_open");
+    for calendar in Calendar::builtins().expect("built") {
+        let mut i = 0usize;
+        group.bench_function(calendar.name(), |b| {
+            b.iter(|| {
+                i = (i + 1) & 1023;
+                calendar.is_open(black_box(instants[i])).expect("in range")
+            })
+        });
+    }
+    group.finish();
+    c.bench_function("build_every_calendar_table", |b| {
+        b.iter(|| Calendar::build_all_tables().expect("built"))
+    });
+}
+
+criterion_group!(benches, contract, calendars);
 criterion_main!(benches);

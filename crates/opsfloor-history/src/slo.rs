@@ -384,7 +384,7 @@ mod tests {
             let sessions: Vec<Session> = gaps.iter().map(|&(gap, len)| {
                 let open = cursor + gap;
                 cursor = open + len;
-                Session { date: date(2026, 1, 7), open: at(open), close: at(cursor), early_close: false }
+                Session { date: date(2026, 1, 7), open: at(open), close: at(cursor), early_close: false, pause: None }
             }).collect();
             let changes: Vec<Change> = changes.iter().map(|&(s, st, expected)| Change {
                 at: at(s),

@@ -197,7 +197,7 @@ fn calendar_aliases_are_canonical() {
         Format::Toml,
     )
     .expect("valid");
-    assert_eq!(inv.floor.calendar, "nyse");
+    assert_eq!(inv.floor.calendar, "XNYS");
     assert!(inv.services.is_empty(), "an explicit empty list is allowed");
 }
 

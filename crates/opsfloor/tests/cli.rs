@@ -208,6 +208,118 @@ fn calendar_sessions_csv_and_json() {
     assert_eq!(rows[0]["early_close"], true);
 }
 
+/// The issue's example: Tokyo's 2026 sessions, with the lunch break columns.
+#[test]
+fn calendar_sessions_of_a_venue_with_breaks() {
+    let args = [
+        "calendar",
+        "sessions",
+        "--calendar",
+        "XTKS",
+        "--from",
+        "2026-01-01",
+        "--to",
+        "2026-12-31",
+        "--format",
+        "csv",
+    ];
+    let o = opsfloor(&args, "");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    golden("calendar-sessions-xtks-2026.csv", &stdout(&o));
+    // Sydney: a session opening at 23:00 UTC is dated by Sydney (the next day).
+    let args = [
+        "calendar",
+        "sessions",
+        "--calendar",
+        "xasx",
+        "--from",
+        "2026-01-05",
+        "--to",
+        "2026-01-05",
+    ];
+    let o = opsfloor(&args, "");
+    assert_eq!(
+        stdout(&o),
+        "date,open_utc,close_utc,break_start_utc,break_end_utc\n\
+         2026-01-05,2026-01-04T23:00:00Z,2026-01-05T05:00:00Z,,\n"
+    );
+    // Outside the supported range: an error, exit 65.
+    let args = [
+        "calendar",
+        "sessions",
+        "--calendar",
+        "XTKS",
+        "--from",
+        "2035-12-01",
+        "--to",
+        "2036-01-31",
+    ];
+    let o = opsfloor(&args, "");
+    assert_eq!(o.status.code(), Some(65));
+    assert!(
+        stderr(&o).contains("outside the XTKS calendar's supported range 2000-01-01 to 2035-12-31"),
+        "{}",
+        stderr(&o)
+    );
+}
+
+#[test]
+fn calendar_list_and_status_of_any_venue() {
+    let o = opsfloor(&["calendar", "list"], "");
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    golden("calendar-list.txt", &stdout(&o));
+    let o = opsfloor(&["calendar", "list", "--format", "json"], "");
+    let rows: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(rows.as_array().map(Vec::len), Some(10));
+    assert_eq!(rows[3]["name"], "XTKS");
+    assert_eq!(rows[3]["time_zone"], "Asia/Tokyo");
+    assert_eq!(rows[9]["first_date"], serde_json::Value::Null);
+    // Tokyo at lunch on 2026-03-02: closed, reopens at 12:30 JST.
+    let o = opsfloor(
+        &[
+            "calendar",
+            "status",
+            "--calendar",
+            "xtks",
+            "--at",
+            "2026-03-02T03:00:00Z",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(0), "{}", stderr(&o));
+    golden("calendar-status-xtks-lunch.txt", &stdout(&o));
+    // CME's Monday session opens on Sunday evening.
+    let o = opsfloor(
+        &[
+            "calendar",
+            "status",
+            "--calendar",
+            "CMES",
+            "--at",
+            "2026-03-01T23:30:00Z",
+            "--format",
+            "json",
+        ],
+        "",
+    );
+    let v: serde_json::Value = serde_json::from_str(&stdout(&o)).expect("json");
+    assert_eq!(v["is_open"], true);
+    assert_eq!(v["date"], "2026-03-02");
+    assert_eq!(v["next_close_utc"], "2026-03-02T22:00:00Z");
+    let o = opsfloor(
+        &[
+            "calendar",
+            "status",
+            "--calendar",
+            "FX",
+            "--at",
+            "2041-01-01T00:00:00Z",
+        ],
+        "",
+    );
+    assert_eq!(o.status.code(), Some(65));
+}
+
 #[test]
 fn calendar_overrides_from_toml() {
     let dir = std::env::temp_dir().join(format!("opsfloor-cli-{}", std::process::id()));
@@ -259,7 +371,7 @@ fn bad_queries_and_usage_get_clear_errors() {
     let o = opsfloor(&["calendar", "status", "--at", "2050-01-01T00:00:00Z"], "");
     assert_eq!(o.status.code(), Some(65));
     assert!(
-        stderr(&o).contains("outside the nyse calendar's supported range 1990-01-01 to 2040-12-31"),
+        stderr(&o).contains("outside the XNYS calendar's supported range 1990-01-01 to 2040-12-31"),
         "{}",
         stderr(&o)
     );

@@ -1,33 +1,59 @@
-//! Market calendars: when is the market in a regular session?
+//! Market calendars: when is a venue in a regular session?
 //!
-//! Two built-in calendars:
-//! - `nyse`: the New York Stock Exchange, in `America/New_York` through the time-zone
-//!   database (never a fixed offset), supported from 1990-01-01 through 2040-12-31.
-//!   A query outside that range is an error, never a guess.
-//! - `always-open`: a 24/7 venue. Every UTC day is one session; it never closes.
+//! Built-in calendars, named by MIC (looked up case-insensitively; `nyse` and
+//! `always-open` are aliases kept from before):
 //!
-//! Sessions are half-open: open at `open`, closed again at `close`. The NYSE's
-//! sessions are computed once per process (about 12,800 of them) and kept sorted, so
-//! "is it open at this instant?" is a binary search over integers.
+//! | name | venue | zone | supported |
+//! |---|---|---|---|
+//! | `XNYS` | New York Stock Exchange | America/New_York | 1990–2040 |
+//! | `XLON` | London Stock Exchange | Europe/London | 2000–2035 |
+//! | `XETR` | Xetra (Deutsche Börse) | Europe/Berlin | 2000–2035 |
+//! | `XTKS` | Tokyo Stock Exchange (lunch break) | Asia/Tokyo | 2000–2035 |
+//! | `XHKG` | Hong Kong Exchanges (lunch break) | Asia/Hong_Kong | 2000–2035 |
+//! | `XTSE` | Toronto Stock Exchange | America/Toronto | 2000–2035 |
+//! | `XASX` | ASX | Australia/Sydney | 2000–2035 |
+//! | `CMES` | CME Globex equity and interest-rate futures | America/Chicago | 2000–2035 |
+//! | `FX` | spot FX, Sunday 17:00 to Friday 17:00 | America/New_York | 1990–2040 |
+//! | `always-open` | 24/7 | UTC | every date |
+//!
+//! A query outside a calendar's supported range is an error, never a guess.
+//! The exchanges' sessions match the Apache-2.0 `exchange_calendars` package
+//! (4.13.2) for every session 2000–2035 (`tests/calendar_venues.rs`; XNYS also
+//! 1990–2040 in `tests/calendar.rs`); CMES follows CME's own schedule where that
+//! package differs, and `venues/cmes.rs` lists every such date. The reference
+//! lists and the scripts that generated them (`generate_venue_sessions.py`,
+//! `generate_nyse_sessions.py`) are committed in `tests/data/` with their
+//! provenance; opsfloor does not use the package at build or run time.
+//!
+//! Sessions are half-open `[open, close)` instants with an optional break
+//! ([`Session::pause`]); a session is dated by the venue's trading date, which is
+//! not always the date it opens on (CME's Monday session opens on Sunday evening).
+//! Each venue's rules ([`rules::Venue`], one file in `venues/`) are turned once per
+//! process into a sorted table ([`Exchange`]), so "is it open at this instant?" is a
+//! binary search over integers.
 //!
 //! Operators can add closures and early closes without a release through
-//! [`Overrides`] (see [`Calendar::nyse_with`]).
+//! [`Overrides`] (see [`Calendar::by_name`]).
 
-mod nyse;
+mod overrides;
+mod registry;
+pub mod rules;
+mod table;
+mod venues;
 
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use jiff::civil::{Date, Time, date};
+use jiff::civil::{Date, Time};
 use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
-use serde::{Deserialize, Serialize};
 
-use crate::time::floor_seconds;
+pub use overrides::{ClosureOverride, EarlyCloseOverride, Overrides};
+pub use table::Exchange;
 
 /// One regular session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Session {
-    /// The session's date in the exchange's time zone.
+    /// The session's trading date in the venue's time zone.
     pub date: Date,
     /// The opening instant.
     pub open: Timestamp,
@@ -35,15 +61,27 @@ pub struct Session {
     pub close: Timestamp,
     /// True when the session closes early.
     pub early_close: bool,
+    /// A break inside the session (Tokyo's and Hong Kong's lunch), if any.
+    pub pause: Option<Break>,
+}
+
+/// A break inside a session, `[start, end)`: the market is closed during it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Break {
+    /// The first instant of the break.
+    pub start: Timestamp,
+    /// The first instant the market is open again.
+    pub end: Timestamp,
 }
 
 impl Session {
-    /// True when `at` lies in `[open, close)`.
+    /// True when the market is open at `at`: in `[open, close)` and not in the break.
     pub fn contains(&self, at: Timestamp) -> bool {
-        self.open <= at && at < self.close
+        self.open <= at
+            && at < self.close
+            && !self.pause.is_some_and(|b| b.start <= at && at < b.end)
     }
 }
-
 /// Why a date has no session.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Closed {
@@ -93,7 +131,7 @@ pub enum CalendarError {
         last: Date,
     },
     /// No calendar by that name.
-    #[error("unknown calendar {0:?}; the built-in calendars are `nyse` and `always-open`")]
+    #[error("unknown calendar {0:?}; the built-in calendars are {list}", list = registry::listing())]
     UnknownCalendar(String),
     /// An override that cannot apply.
     #[error("calendar override for {date}: {reason}")]
@@ -116,53 +154,6 @@ pub enum CalendarError {
     },
 }
 
-/// Closures and early closes an operator adds without a release, e.g. from TOML:
-///
-/// ```toml
-/// [[closures]]
-/// date = "2027-01-04"
-/// note = "National day of mourning"
-///
-/// [[early_closes]]
-/// date = "2027-01-05"
-/// close = "13:00"        # New York time; defaults to the usual early-close time
-/// ```
-#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct Overrides {
-    /// Extra full-day closures.
-    #[serde(default)]
-    pub closures: Vec<ClosureOverride>,
-    /// Extra early closes.
-    #[serde(default)]
-    pub early_closes: Vec<EarlyCloseOverride>,
-}
-
-/// One extra closure.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct ClosureOverride {
-    /// The date (exchange time zone).
-    pub date: Date,
-    /// Why, shown to operators.
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
-/// One extra early close.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-#[serde(deny_unknown_fields)]
-pub struct EarlyCloseOverride {
-    /// The date (exchange time zone).
-    pub date: Date,
-    /// The local close time (default 13:00).
-    #[serde(default)]
-    pub close: Option<Time>,
-    /// Why, shown to operators.
-    #[serde(default)]
-    pub note: Option<String>,
-}
-
 /// A market calendar. Cheap to clone.
 #[derive(Debug, Clone)]
 pub enum Calendar {
@@ -172,33 +163,11 @@ pub enum Calendar {
     AlwaysOpen,
 }
 
-/// An exchange calendar: its sessions over the supported range, precomputed.
-#[derive(Debug)]
-pub struct Exchange {
-    name: &'static str,
-    tz: TimeZone,
-    first: Date,
-    last: Date,
-    /// The first and the last supported instants, `[start, end)`, as Unix seconds.
-    start: i64,
-    end: i64,
-    sessions: Vec<Session>,
-    /// `(open, close)` in Unix seconds, parallel to `sessions`: the hot path reads only this.
-    bounds: Vec<(i64, i64)>,
-    /// Dates without a session that are holidays or closures (weekends are implied).
-    holidays: Vec<(Date, String)>,
-}
-
-/// The NYSE's supported range.
-const NYSE_FIRST: Date = date(1990, 1, 1);
-const NYSE_LAST: Date = date(2040, 12, 31);
-
 impl Calendar {
     /// The NYSE calendar with the built-in rules (built once per process, then shared).
     pub fn nyse() -> Calendar {
-        static NYSE: OnceLock<Result<Arc<Exchange>, CalendarError>> = OnceLock::new();
-        match NYSE.get_or_init(|| Exchange::nyse(&Overrides::default()).map(Arc::new)) {
-            Ok(exchange) => Calendar::Exchange(exchange.clone()),
+        match registry::builtin("XNYS") {
+            Ok(calendar) => calendar,
             // Only a broken bundled time-zone database gets here, and then no
             // exchange calendar can exist: keep answering, as a 24/7 venue would
             // be wrong, by panicking loudly at the first use instead.
@@ -208,7 +177,7 @@ impl Calendar {
 
     /// The NYSE calendar with operator overrides applied.
     pub fn nyse_with(overrides: &Overrides) -> Result<Calendar, CalendarError> {
-        Exchange::nyse(overrides).map(|e| Calendar::Exchange(Arc::new(e)))
+        Calendar::by_name("XNYS", overrides)
     }
 
     /// The 24/7 calendar.
@@ -216,26 +185,36 @@ impl Calendar {
         Calendar::AlwaysOpen
     }
 
-    /// A built-in calendar by name: `nyse` (also `XNYS`) or `always-open` (also `24/7`).
+    /// A built-in calendar by name or alias, case-insensitively (`XTKS`, `xnys`,
+    /// `nyse`, `always-open`), with `overrides` applied. Without overrides the table
+    /// is built once per process and shared.
     pub fn by_name(name: &str, overrides: &Overrides) -> Result<Calendar, CalendarError> {
-        match name.to_ascii_lowercase().as_str() {
-            "nyse" | "xnys" => {
-                if *overrides == Overrides::default() {
-                    Ok(Calendar::nyse())
-                } else {
-                    Calendar::nyse_with(overrides)
-                }
-            }
-            "always-open" | "24/7" | "always_open" => Ok(Calendar::AlwaysOpen),
-            _ => Err(CalendarError::UnknownCalendar(name.to_owned())),
-        }
+        registry::by_name(name, overrides)
     }
 
-    /// The calendar's name.
+    /// Every built-in calendar, in listing order (the exchanges, then `FX` and
+    /// `always-open`).
+    pub fn builtins() -> Result<Vec<Calendar>, CalendarError> {
+        registry::all()
+    }
+
+    /// Builds every built-in exchange table afresh, bypassing the per-process
+    /// cache: what start-up costs (budget 20 ms, see BENCHMARKS.md). Callers
+    /// normally use [`Calendar::by_name`], which builds each table once.
+    pub fn build_all_tables() -> Result<Vec<Calendar>, CalendarError> {
+        registry::build_all()
+    }
+
+    /// The names every built-in calendar is found by: `(canonical name, aliases)`.
+    pub fn names() -> Vec<(&'static str, &'static [&'static str])> {
+        registry::names()
+    }
+
+    /// The calendar's canonical name: the MIC (`XNYS`), `FX` or `always-open`.
     pub fn name(&self) -> &'static str {
         match self {
             Calendar::Exchange(e) => e.name,
-            Calendar::AlwaysOpen => "always-open",
+            Calendar::AlwaysOpen => registry::ALWAYS_OPEN,
         }
     }
 
@@ -255,21 +234,16 @@ impl Calendar {
         }
     }
 
-    /// Is the market in a regular session at `at`?
+    /// Is the market open at `at` (in a session and not in its break)?
+    #[inline]
     pub fn is_open(&self, at: Timestamp) -> Result<bool, CalendarError> {
         match self {
-            Calendar::Exchange(e) => {
-                let s = e.check_instant(at)?;
-                // The first session that has not closed yet by `s`...
-                let i = e.bounds.partition_point(|&(_, close)| close <= s);
-                // ...is open now if it has opened.
-                Ok(e.bounds.get(i).is_some_and(|&(open, _)| open <= s))
-            }
+            Calendar::Exchange(e) => e.is_open(at),
             Calendar::AlwaysOpen => Ok(true),
         }
     }
 
-    /// What the calendar says about `day`.
+    /// What the calendar says about the trading date `day`.
     pub fn day(&self, day: Date) -> Result<Day, CalendarError> {
         match self {
             Calendar::Exchange(e) => {
@@ -277,9 +251,9 @@ impl Calendar {
                 if let Ok(i) = e.sessions.binary_search_by_key(&day, |s| s.date) {
                     return Ok(Day::Session(e.sessions[i]));
                 }
-                Ok(match e.holidays.binary_search_by_key(&day, |(d, _)| *d) {
-                    Ok(i) => Day::Closed(Closed::Holiday(e.holidays[i].1.clone())),
-                    Err(_) => Day::Closed(Closed::Weekend),
+                Ok(match e.holiday(day) {
+                    Some(name) => Day::Closed(Closed::Holiday(name.to_owned())),
+                    None => Day::Closed(Closed::Weekend),
                 })
             }
             Calendar::AlwaysOpen => utc_day(day).map(Day::Session),
@@ -294,18 +268,21 @@ impl Calendar {
         })
     }
 
-    /// The first opening instant strictly after `at`. `None` for the 24/7 calendar.
+    /// The first instant strictly after `at` when the market opens (also the end of
+    /// a break). `None` for the 24/7 calendar.
     pub fn next_open(&self, at: Timestamp) -> Result<Option<Timestamp>, CalendarError> {
         match self {
-            Calendar::Exchange(e) => e.first_after(at, |s| s.open).map(Some),
+            Calendar::Exchange(e) => e.first_after(at, false).map(Some),
             Calendar::AlwaysOpen => Ok(None),
         }
     }
 
-    /// The first closing instant strictly after `at`. `None` for the 24/7 calendar.
+    /// The first instant strictly after `at` when the market closes (also the start
+    /// of a break; not where one session ends as the next begins). `None` for the
+    /// 24/7 calendar.
     pub fn next_close(&self, at: Timestamp) -> Result<Option<Timestamp>, CalendarError> {
         match self {
-            Calendar::Exchange(e) => e.first_after(at, |s| s.close).map(Some),
+            Calendar::Exchange(e) => e.first_after(at, true).map(Some),
             Calendar::AlwaysOpen => Ok(None),
         }
     }
@@ -331,13 +308,21 @@ impl Calendar {
         }
     }
 
-    /// Open or closed at `at`, today's session, and the next open and close.
+    /// Open or closed at `at`, the current trading day (the session containing `at`,
+    /// else `at`'s local date), and the next open and close.
     pub fn status(&self, at: Timestamp) -> Result<MarketStatus, CalendarError> {
-        let today = self.time_zone().to_datetime(at).date();
+        let is_open = self.is_open(at)?;
+        let today = match self {
+            Calendar::Exchange(e) => match e.session_at(at) {
+                Some(s) => Day::Session(*s),
+                None => self.day(self.time_zone().to_datetime(at).date())?,
+            },
+            Calendar::AlwaysOpen => self.day(TimeZone::UTC.to_datetime(at).date())?,
+        };
         Ok(MarketStatus {
             at,
-            is_open: self.is_open(at)?,
-            today: self.day(today)?,
+            is_open,
+            today,
             next_open: self.next_open(at)?,
             next_close: self.next_close(at)?,
         })
@@ -359,153 +344,6 @@ fn utc_day(day: Date) -> Result<Session, CalendarError> {
         open,
         close,
         early_close: false,
+        pause: None,
     })
-}
-
-impl Exchange {
-    fn nyse(overrides: &Overrides) -> Result<Exchange, CalendarError> {
-        let tz = TimeZone::get("America/New_York")
-            .map_err(|e| CalendarError::TimeZone(e.to_string()))?;
-        let (first, last) = (NYSE_FIRST, NYSE_LAST);
-        let to_ts = |day: Date, t: Time| -> Result<Timestamp, CalendarError> {
-            tz.to_timestamp(day.to_datetime(t))
-                .map_err(|e| CalendarError::TimeZone(e.to_string()))
-        };
-        let in_range = |day: Date| -> Result<(), CalendarError> {
-            if day < first || day > last {
-                return Err(CalendarError::BadOverride {
-                    date: day,
-                    reason: format!("outside the supported range {first} to {last}"),
-                });
-            }
-            Ok(())
-        };
-        for c in &overrides.closures {
-            in_range(c.date)?;
-        }
-        for ec in &overrides.early_closes {
-            in_range(ec.date)?;
-        }
-
-        let mut sessions = Vec::with_capacity(12_900);
-        let mut holidays = Vec::new();
-        for day in first.series(1.day()).take_while(|d| *d <= last) {
-            let closure = overrides.closures.iter().find(|c| c.date == day);
-            let early = overrides.early_closes.iter().find(|ec| ec.date == day);
-            let rule = nyse::rule_for(day);
-            match (rule, closure) {
-                (nyse::Rule::Weekend, _) => {}
-                (nyse::Rule::Holiday(name), _) => holidays.push((day, name.to_owned())),
-                (nyse::Rule::Session { .. }, Some(c)) => {
-                    let name = c
-                        .note
-                        .clone()
-                        .unwrap_or_else(|| "Unscheduled closure".to_owned());
-                    holidays.push((day, name));
-                }
-                (
-                    nyse::Rule::Session {
-                        close,
-                        early: is_early,
-                    },
-                    None,
-                ) => {
-                    let (close, is_early) = match early {
-                        Some(ec) => {
-                            let t = ec.close.unwrap_or(nyse::early_close_time(day.year()));
-                            if t <= nyse::OPEN || t >= nyse::CLOSE {
-                                return Err(CalendarError::BadOverride {
-                                    date: day,
-                                    reason: format!(
-                                        "early close {t} must lie between 09:30 and 16:00"
-                                    ),
-                                });
-                            }
-                            (t.min(close), true)
-                        }
-                        None => (close, is_early),
-                    };
-                    sessions.push(Session {
-                        date: day,
-                        open: to_ts(day, nyse::OPEN)?,
-                        close: to_ts(day, close)?,
-                        early_close: is_early,
-                    });
-                }
-            }
-            if early.is_some() && (closure.is_some() || !matches!(rule, nyse::Rule::Session { .. }))
-            {
-                return Err(CalendarError::BadOverride {
-                    date: day,
-                    reason: "an early close needs a trading day, and the market is closed that day"
-                        .into(),
-                });
-            }
-        }
-        let start = floor_seconds(to_ts(first, Time::midnight())?);
-        let end = floor_seconds(to_ts(
-            last.tomorrow()
-                .map_err(|e| CalendarError::TimeZone(e.to_string()))?,
-            Time::midnight(),
-        )?);
-        let bounds = sessions
-            .iter()
-            .map(|s| (floor_seconds(s.open), floor_seconds(s.close)))
-            .collect();
-        Ok(Exchange {
-            name: "nyse",
-            tz,
-            first,
-            last,
-            start,
-            end,
-            sessions,
-            bounds,
-            holidays,
-        })
-    }
-
-    fn out_of_range(&self, what: String) -> CalendarError {
-        CalendarError::OutOfRange {
-            calendar: self.name,
-            what,
-            first: self.first,
-            last: self.last,
-        }
-    }
-
-    /// The instant as Unix seconds (floored), if within the supported range.
-    fn check_instant(&self, at: Timestamp) -> Result<i64, CalendarError> {
-        let s = floor_seconds(at);
-        if s < self.start || s >= self.end {
-            return Err(
-                self.out_of_range(format!("the instant {}", crate::time::format_timestamp(at)))
-            );
-        }
-        Ok(s)
-    }
-
-    fn check_date(&self, day: Date) -> Result<(), CalendarError> {
-        if day < self.first || day > self.last {
-            return Err(self.out_of_range(format!("the date {day}")));
-        }
-        Ok(())
-    }
-
-    /// The first `edge` (open or close) of any session strictly after `at`.
-    fn first_after(
-        &self,
-        at: Timestamp,
-        edge: fn(&Session) -> Timestamp,
-    ) -> Result<Timestamp, CalendarError> {
-        self.check_instant(at)?;
-        let i = self.sessions.partition_point(|s| edge(s) <= at);
-        match self.sessions.get(i) {
-            Some(s) => Ok(edge(s)),
-            None => Err(self.out_of_range(format!(
-                "the next session after {}",
-                crate::time::format_timestamp(at)
-            ))),
-        }
-    }
 }

@@ -1,4 +1,6 @@
-//! `opsfloor calendar`: market calendar queries.
+//! `opsfloor calendar`: market calendar queries for every built-in venue
+//! (`opsfloor calendar list`): status at an instant, sessions over a range.
+//! A query outside a calendar's supported range is an error (exit 65), never a guess.
 
 use std::fmt::Write as _;
 use std::path::PathBuf;
@@ -29,7 +31,7 @@ pub enum Command {
     },
     /// Every session whose date lies in [FROM, TO].
     Sessions {
-        /// First date (YYYY-MM-DD, exchange time zone), inclusive.
+        /// First date (YYYY-MM-DD, the venue's time zone), inclusive.
         #[arg(long, value_name = "DATE")]
         from: String,
         /// Last date (YYYY-MM-DD), inclusive.
@@ -41,13 +43,20 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = SessionsFormat::Csv)]
         format: SessionsFormat,
     },
+    /// Every built-in calendar: name, aliases, time zone and supported dates.
+    List {
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = StatusFormat::Text)]
+        format: StatusFormat,
+    },
 }
 
 /// Which calendar, and any operator overrides.
 #[derive(Debug, clap::Args)]
 pub struct Which {
-    /// The calendar: `nyse` or `always-open`.
-    #[arg(long, default_value = "nyse")]
+    /// The calendar, by MIC or alias, case-insensitively: XNYS (alias nyse), XLON,
+    /// XETR, XTKS, XHKG, XTSE, XASX, CMES, FX or always-open (`opsfloor calendar list`).
+    #[arg(long, default_value = "XNYS")]
     calendar: String,
     /// A TOML file of extra closures and early closes (see the README).
     #[arg(long, value_name = "FILE")]
@@ -66,7 +75,7 @@ pub enum StatusFormat {
 /// Formats of `calendar sessions`.
 #[derive(Debug, Clone, Copy, clap::ValueEnum)]
 pub enum SessionsFormat {
-    /// `date,open_utc,close_utc` rows.
+    /// `date,open_utc,close_utc,break_start_utc,break_end_utc` rows.
     Csv,
     /// A JSON array of sessions.
     Json,
@@ -110,8 +119,81 @@ pub fn run(command: &Command) -> Result<u8, CliError> {
             };
             write_stdout(text.as_bytes())?;
         }
+        Command::List { format } => {
+            let calendars = Calendar::builtins()?;
+            let text = match format {
+                StatusFormat::Text => list_text(&calendars),
+                StatusFormat::Json => {
+                    let rows: Vec<_> = calendars.iter().map(list_json).collect();
+                    format!("{:#}\n", serde_json::Value::Array(rows))
+                }
+            };
+            write_stdout(text.as_bytes())?;
+        }
     }
     Ok(0)
+}
+
+/// The aliases of a built-in calendar.
+fn aliases(calendar: &Calendar) -> &'static [&'static str] {
+    Calendar::names()
+        .into_iter()
+        .find(|(name, _)| *name == calendar.name())
+        .map_or(&[], |(_, aliases)| aliases)
+}
+
+fn supported_text(calendar: &Calendar) -> String {
+    match calendar.supported_dates() {
+        Some((first, last)) => format!("{first} to {last}"),
+        None => "every date".into(),
+    }
+}
+
+fn zone_name(calendar: &Calendar) -> String {
+    calendar.time_zone().iana_name().unwrap_or("UTC").to_owned()
+}
+
+/// `calendar list` as aligned columns.
+fn list_text(calendars: &[Calendar]) -> String {
+    let rows: Vec<[String; 4]> = calendars
+        .iter()
+        .map(|c| {
+            [
+                c.name().to_owned(),
+                aliases(c).join(", "),
+                zone_name(c),
+                supported_text(c),
+            ]
+        })
+        .collect();
+    let header = ["name", "aliases", "zone", "supported"].map(String::from);
+    let width = |i: usize| {
+        rows.iter()
+            .chain(std::iter::once(&header))
+            .map(|r| r[i].chars().count())
+            .max()
+            .unwrap_or(0)
+    };
+    let (w0, w1, w2) = (width(0), width(1), width(2));
+    let mut out = String::new();
+    for r in std::iter::once(&header).chain(&rows) {
+        let _ = writeln!(out, "{:<w0$}  {:<w1$}  {:<w2$}  {}", r[0], r[1], r[2], r[3]);
+    }
+    out
+}
+
+fn list_json(calendar: &Calendar) -> serde_json::Value {
+    let (first, last) = match calendar.supported_dates() {
+        Some((f, l)) => (Some(f.to_string()), Some(l.to_string())),
+        None => (None, None),
+    };
+    json!({
+        "name": calendar.name(),
+        "aliases": aliases(calendar),
+        "time_zone": zone_name(calendar),
+        "first_date": first,
+        "last_date": last,
+    })
 }
 
 fn parse_date(flag: &str, text: &str) -> Result<Date, CliError> {
@@ -137,13 +219,19 @@ pub fn load(which: &Which) -> Result<Calendar, CliError> {
     Ok(Calendar::by_name(&which.calendar, &overrides)?)
 }
 
-/// The sessions as CSV with the header `date,open_utc,close_utc`.
+/// The sessions as CSV with the header
+/// `date,open_utc,close_utc,break_start_utc,break_end_utc`: `date` is the
+/// session's date in the venue's zone, the break columns are empty without a break.
 pub fn sessions_csv(sessions: &[Session]) -> String {
-    let mut out = String::from("date,open_utc,close_utc\n");
+    let mut out = String::from("date,open_utc,close_utc,break_start_utc,break_end_utc\n");
     for s in sessions {
+        let (start, end) = match s.pause {
+            Some(b) => (format_timestamp(b.start), format_timestamp(b.end)),
+            None => (String::new(), String::new()),
+        };
         let _ = writeln!(
             out,
-            "{},{},{}",
+            "{},{},{},{start},{end}",
             s.date,
             format_timestamp(s.open),
             format_timestamp(s.close)
@@ -158,6 +246,8 @@ fn session_json(s: &Session) -> serde_json::Value {
         "open_utc": format_timestamp(s.open),
         "close_utc": format_timestamp(s.close),
         "early_close": s.early_close,
+        "break_start_utc": s.pause.map(|b| format_timestamp(b.start)),
+        "break_end_utc": s.pause.map(|b| format_timestamp(b.end)),
     })
 }
 
@@ -205,19 +295,36 @@ fn status_text(calendar: &Calendar, status: &MarketStatus) -> String {
         format_timestamp(status.at),
         local(status.at)
     );
-    let _ = writeln!(
-        out,
-        "market      {}",
-        if status.is_open { "OPEN" } else { "CLOSED" }
-    );
+    let in_break = matches!(&status.today, Day::Session(s)
+        if s.pause.is_some_and(|b| b.start <= status.at && status.at < b.end));
+    let market = match (status.is_open, in_break) {
+        (true, _) => "OPEN",
+        (false, true) => "CLOSED (break)",
+        (false, false) => "CLOSED",
+    };
+    let _ = writeln!(out, "market      {market}");
     match &status.today {
         Day::Session(s) => {
             let early = if s.early_close { ", early close" } else { "" };
+            let open = s.open.to_zoned_datetime(tz.clone());
+            // A session that opens the evening before (CME, FX) shows the day it opens.
+            let open_text = if open.date() == s.date {
+                open.strftime("%H:%M").to_string()
+            } else {
+                open.strftime("%a %H:%M").to_string()
+            };
+            let pause = match s.pause {
+                Some(b) => format!(
+                    ", break {}–{}",
+                    b.start.to_zoned_datetime(tz.clone()).strftime("%H:%M"),
+                    b.end.to_zoned_datetime(tz.clone()).strftime("%H:%M")
+                ),
+                None => String::new(),
+            };
             let _ = writeln!(
                 out,
-                "session     {} {}–{}{early}  ({} – {})",
+                "session     {} {open_text}–{}{pause}{early}  ({} – {})",
                 s.date,
-                s.open.to_zoned_datetime(tz.clone()).strftime("%H:%M"),
                 s.close.to_zoned_datetime(tz.clone()).strftime("%H:%M %Z"),
                 format_timestamp(s.open),
                 format_timestamp(s.close),

@@ -21,29 +21,42 @@
 
 use jiff::civil::{Date, Time, Weekday, date, time};
 
-/// What the rules say about one calendar day.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) enum Rule {
-    /// A weekend day.
-    Weekend,
-    /// A holiday or a one-off closure, with its name.
-    Holiday(&'static str),
-    /// A session, closing at the given local time.
-    Session {
-        /// The local close time.
-        close: Time,
-        /// True when the close is earlier than 16:00.
-        early: bool,
-    },
+use crate::calendar::rules::{
+    Hours, Rule, Venue, good_friday, is_weekend, last_weekday, nearest_workday, nth_weekday,
+};
+
+/// The New York Stock Exchange.
+#[derive(Debug)]
+pub struct Xnys;
+
+impl Venue for Xnys {
+    fn name(&self) -> &'static str {
+        "XNYS"
+    }
+    fn aliases(&self) -> &'static [&'static str] {
+        &["nyse"]
+    }
+    fn zone(&self) -> &'static str {
+        "America/New_York"
+    }
+    fn supported(&self) -> (Date, Date) {
+        (date(1990, 1, 1), date(2040, 12, 31))
+    }
+    fn rule(&self, day: Date) -> Rule {
+        rule_for(day)
+    }
+    fn early_close(&self, day: Date) -> Time {
+        early_close_time(day.year())
+    }
 }
 
 /// The regular open, local time.
-pub(super) const OPEN: Time = time(9, 30, 0, 0);
+const OPEN: Time = time(9, 30, 0, 0);
 /// The regular close, local time.
-pub(super) const CLOSE: Time = time(16, 0, 0, 0);
+const CLOSE: Time = time(16, 0, 0, 0);
 
 /// Unscheduled full-day closures.
-pub(super) const ONE_OFF_CLOSURES: &[(Date, &str)] = &[
+const ONE_OFF_CLOSURES: &[(Date, &str)] = &[
     (date(1994, 4, 27), "Funeral of President Nixon"),
     (date(2001, 9, 11), "September 11 attacks"),
     (date(2001, 9, 12), "September 11 attacks"),
@@ -58,12 +71,11 @@ pub(super) const ONE_OFF_CLOSURES: &[(Date, &str)] = &[
 ];
 
 /// Unscheduled early closes (at the usual early-close time of their year).
-pub(super) const ONE_OFF_EARLY_CLOSES: &[Date] =
-    &[date(1997, 12, 26), date(1999, 12, 31), date(2003, 12, 26)];
+const ONE_OFF_EARLY_CLOSES: &[Date] = &[date(1997, 12, 26), date(1999, 12, 31), date(2003, 12, 26)];
 
 /// Applies the built-in rules to one date.
-pub(super) fn rule_for(day: Date) -> Rule {
-    if matches!(day.weekday(), Weekday::Saturday | Weekday::Sunday) {
+fn rule_for(day: Date) -> Rule {
+    if is_weekend(day) {
         return Rule::Weekend;
     }
     if let Some((_, name)) = ONE_OFF_CLOSURES.iter().find(|(d, _)| *d == day) {
@@ -73,19 +85,13 @@ pub(super) fn rule_for(day: Date) -> Rule {
         return Rule::Holiday(name);
     }
     if is_early_close(day) {
-        return Rule::Session {
-            close: early_close_time(day.year()),
-            early: true,
-        };
+        return Rule::Session(Hours::day(OPEN, CLOSE).closing_early(early_close_time(day.year())));
     }
-    Rule::Session {
-        close: CLOSE,
-        early: false,
-    }
+    Rule::Session(Hours::day(OPEN, CLOSE))
 }
 
 /// The local time of an early close in `year`.
-pub(super) const fn early_close_time(year: i16) -> Time {
+const fn early_close_time(year: i16) -> Time {
     if year < 1993 {
         time(14, 0, 0, 0)
     } else {
@@ -120,16 +126,16 @@ fn holiday_name(day: Date) -> Option<&'static str> {
             "Memorial Day",
         ),
         (
-            (y >= 2022).then(|| observed(y, 6, 19)),
+            (y >= 2022).then(|| nearest_workday(date(y, 6, 19))),
             "Juneteenth National Independence Day",
         ),
-        (Some(observed(y, 7, 4)), "Independence Day"),
+        (Some(nearest_workday(date(y, 7, 4))), "Independence Day"),
         (Some(nth_weekday(y, 9, Weekday::Monday, 1)), "Labor Day"),
         (
             Some(nth_weekday(y, 11, Weekday::Thursday, 4)),
             "Thanksgiving Day",
         ),
-        (Some(observed(y, 12, 25)), "Christmas Day"),
+        (Some(nearest_workday(date(y, 12, 25))), "Christmas Day"),
     ];
     candidates
         .into_iter()
@@ -155,80 +161,16 @@ fn is_early_close(day: Date) -> bool {
     july_3 || july_5 || after_thanksgiving || christmas_eve || ONE_OFF_EARLY_CLOSES.contains(&day)
 }
 
-/// A fixed-date holiday moved off the weekend: Saturday to Friday, Sunday to Monday.
-/// (The callers' dates are never at a month's edge, so the day stays in its month.)
-fn observed(y: i16, m: i8, d: i8) -> Date {
-    let day = date(y, m, d);
-    match day.weekday() {
-        Weekday::Saturday => date(y, m, d - 1),
-        Weekday::Sunday => date(y, m, d + 1),
-        _ => day,
-    }
-}
-
-/// The `n`th `weekday` of a month (n from 1 to 4, always within the month).
-fn nth_weekday(y: i16, m: i8, weekday: Weekday, n: i8) -> Date {
-    let first = date(y, m, 1).weekday();
-    let offset = (weekday.to_monday_zero_offset() - first.to_monday_zero_offset()).rem_euclid(7);
-    date(y, m, 1 + offset + 7 * (n - 1))
-}
-
-/// The last `weekday` on or before day `last_day` of a month.
-fn last_weekday(y: i16, m: i8, last_day: i8, weekday: Weekday) -> Date {
-    let end = date(y, m, last_day).weekday();
-    let back = (end.to_monday_zero_offset() - weekday.to_monday_zero_offset()).rem_euclid(7);
-    date(y, m, last_day - back)
-}
-
-/// Western (Gregorian) Easter Sunday minus two days: the anonymous Gregorian algorithm.
-fn good_friday(y: i16) -> Date {
-    let year = i32::from(y);
-    let a = year % 19;
-    let b = year / 100;
-    let c = year % 100;
-    let d = b / 4;
-    let e = b % 4;
-    let f = (b + 8) / 25;
-    let g = (b - f + 1) / 3;
-    let h = (19 * a + b - d - g + 15) % 30;
-    let i = c / 4;
-    let k = c % 4;
-    let l = (32 + 2 * e + 2 * i - h - k) % 7;
-    let m = (a + 11 * h + 22 * l) / 451;
-    let month = (h + l - 7 * m + 114) / 31; // 3 or 4
-    let day = (h + l - 7 * m + 114) % 31 + 1;
-    // Easter is March 22 at the earliest, so two days back stays in March or April.
-    let (month, day) = if day > 2 {
-        (month, day - 2)
-    } else {
-        (3, 31 + day - 2)
-    };
-    date(y, month as i8, day as i8)
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn easter_dates() {
-        // Good Fridays, from published Easter tables.
-        assert_eq!(good_friday(2024), date(2024, 3, 29));
-        assert_eq!(good_friday(2025), date(2025, 4, 18));
-        assert_eq!(good_friday(2008), date(2008, 3, 21));
-        assert_eq!(good_friday(2038), date(2038, 4, 23));
-        assert_eq!(good_friday(2018), date(2018, 3, 30));
-    }
 
     #[test]
     fn named_days() {
         assert_eq!(rule_for(date(2022, 12, 26)), Rule::Holiday("Christmas Day"));
         assert_eq!(
             rule_for(date(2021, 12, 31)),
-            Rule::Session {
-                close: CLOSE,
-                early: false
-            }
+            Rule::Session(Hours::day(OPEN, CLOSE))
         );
         assert_eq!(
             rule_for(date(2026, 7, 3)),
@@ -236,17 +178,11 @@ mod tests {
         );
         assert_eq!(
             rule_for(date(2025, 7, 3)),
-            Rule::Session {
-                close: time(13, 0, 0, 0),
-                early: true
-            }
+            Rule::Session(Hours::day(OPEN, CLOSE).closing_early(time(13, 0, 0, 0)))
         );
         assert_eq!(
             rule_for(date(2015, 7, 2)),
-            Rule::Session {
-                close: CLOSE,
-                early: false
-            }
+            Rule::Session(Hours::day(OPEN, CLOSE))
         );
         assert_eq!(
             rule_for(date(2025, 1, 9)),
@@ -254,10 +190,7 @@ mod tests {
         );
         assert_eq!(
             rule_for(date(1991, 12, 24)),
-            Rule::Session {
-                close: time(14, 0, 0, 0),
-                early: true
-            }
+            Rule::Session(Hours::day(OPEN, CLOSE).closing_early(time(14, 0, 0, 0)))
         );
         assert_eq!(rule_for(date(2026, 11, 28)), Rule::Weekend);
     }

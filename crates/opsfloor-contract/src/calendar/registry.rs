@@ -1,0 +1,110 @@
+//! The built-in calendars by name, and their tables built once per process.
+
+use std::sync::{Arc, OnceLock};
+
+use super::rules::Venue;
+use super::venues;
+use super::{Calendar, CalendarError, Exchange, Overrides};
+
+/// The 24/7 calendar's canonical name (it has no MIC).
+pub(super) const ALWAYS_OPEN: &str = "always-open";
+/// The 24/7 calendar's other names.
+const ALWAYS_OPEN_ALIASES: &[&str] = &["24/7", "always_open"];
+
+/// Every venue with sessions, in listing order. Adding a venue: one line here.
+static VENUES: [&dyn Venue; 9] = [
+    &venues::xnys::Xnys,
+    &venues::xlon::Xlon,
+    &venues::xetr::Xetr,
+    &venues::xtks::Xtks,
+    &venues::xhkg::Xhkg,
+    &venues::xtse::Xtse,
+    &venues::xasx::Xasx,
+    &venues::cmes::Cmes,
+    &venues::fx::Fx,
+];
+
+type Built = OnceLock<Result<Arc<Exchange>, CalendarError>>;
+
+/// The tables without overrides, one per entry of [`VENUES`], built on first use.
+static TABLES: [Built; 9] = [const { OnceLock::new() }; 9];
+
+fn matches(venue: &dyn Venue, name: &str) -> bool {
+    venue.name().eq_ignore_ascii_case(name)
+        || venue.aliases().iter().any(|a| a.eq_ignore_ascii_case(name))
+}
+
+fn shared(i: usize) -> Result<Calendar, CalendarError> {
+    let built =
+        TABLES[i].get_or_init(|| Exchange::build(VENUES[i], &Overrides::default()).map(Arc::new));
+    built.clone().map(Calendar::Exchange)
+}
+
+/// A built-in calendar without overrides.
+pub(super) fn builtin(name: &str) -> Result<Calendar, CalendarError> {
+    by_name(name, &Overrides::default())
+}
+
+/// A built-in calendar by name or alias (case-insensitive), with overrides.
+pub(super) fn by_name(name: &str, overrides: &Overrides) -> Result<Calendar, CalendarError> {
+    let is_always_open = ALWAYS_OPEN.eq_ignore_ascii_case(name)
+        || ALWAYS_OPEN_ALIASES
+            .iter()
+            .any(|a| a.eq_ignore_ascii_case(name));
+    if is_always_open {
+        if !overrides.is_empty() {
+            let date = overrides
+                .closures
+                .first()
+                .map(|c| c.date)
+                .or(overrides.early_closes.first().map(|e| e.date));
+            if let Some(date) = date {
+                return Err(CalendarError::BadOverride {
+                    date,
+                    reason: "the always-open calendar never closes".into(),
+                });
+            }
+        }
+        return Ok(Calendar::AlwaysOpen);
+    }
+    let Some(i) = VENUES.iter().position(|v| matches(*v, name)) else {
+        return Err(CalendarError::UnknownCalendar(name.to_owned()));
+    };
+    if overrides.is_empty() {
+        shared(i)
+    } else {
+        Exchange::build(VENUES[i], overrides).map(|e| Calendar::Exchange(Arc::new(e)))
+    }
+}
+
+/// Every built-in calendar, in listing order.
+pub(super) fn all() -> Result<Vec<Calendar>, CalendarError> {
+    let mut out = (0..VENUES.len())
+        .map(shared)
+        .collect::<Result<Vec<_>, _>>()?;
+    out.push(Calendar::AlwaysOpen);
+    Ok(out)
+}
+
+/// Every built-in exchange table built afresh, without the per-process cache.
+pub(super) fn build_all() -> Result<Vec<Calendar>, CalendarError> {
+    VENUES
+        .iter()
+        .map(|v| {
+            Exchange::build(*v, &Overrides::default()).map(|e| Calendar::Exchange(Arc::new(e)))
+        })
+        .collect()
+}
+
+/// `(canonical name, aliases)` of every built-in calendar, in listing order.
+pub(super) fn names() -> Vec<(&'static str, &'static [&'static str])> {
+    let mut out: Vec<_> = VENUES.iter().map(|v| (v.name(), v.aliases())).collect();
+    out.push((ALWAYS_OPEN, ALWAYS_OPEN_ALIASES));
+    out
+}
+
+/// The canonical names, for error messages: "`XNYS`, `XLON`, ..., `always-open`".
+pub(super) fn listing() -> String {
+    let names: Vec<String> = names().iter().map(|(n, _)| format!("`{n}`")).collect();
+    names.join(", ")
+}
