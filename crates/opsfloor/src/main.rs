@@ -51,6 +51,9 @@ enum Command {
     /// The history store: migrate, export (JSON Lines), import.
     #[command(subcommand)]
     History(cmd::history::Command),
+    /// Bearer tokens for `[access]`: `token new` prints one and its SHA-256.
+    #[command(subcommand)]
+    Token(cmd::token::Command),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::run(&args),
         Command::Demo(args) => cmd::demo::run(&args),
         Command::History(command) => cmd::history::run(&command),
+        Command::Token(command) => cmd::token::run(&command),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),
