@@ -14,6 +14,8 @@
 //! - [`bind`]: [`bind_allowed`], the pure rule that refuses to start off loopback
 //!   without access control (exit 78).
 //! - [`token`]: fresh tokens and their digests for `opsfloor token new`.
+//! - [`query`]: strict, panic-free query parameters (`window`, `limit`,
+//!   duplicates, unknown names), each error naming its parameter, JSON-ready.
 //!
 //! ```
 //! use opsfloor_access::{AccessConfig, AccessLayer};
@@ -31,10 +33,12 @@ pub mod auth;
 pub mod bind;
 pub mod config;
 pub mod layer;
+pub mod query;
 pub mod token;
 
 pub use auth::{Denial, Principal};
 pub use bind::{RefuseReason, bind_allowed};
 pub use config::{AccessConfig, AccessError, AccessToml, TrustedProxy};
 pub use layer::{AccessLayer, AccessService};
+pub use query::{Query, QueryError, QueryErrorBody, parse_limit, parse_window};
 pub use token::{NewToken, sha256_hex};
