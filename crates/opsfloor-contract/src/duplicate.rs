@@ -111,7 +111,7 @@ pub(crate) struct Dedup<'t, D> {
 }
 
 impl<'t, D> Dedup<'t, D> {
-    /// Wraps a deserializer for a value at the pointer the track holds.
+    /// Wraps a deserializer; the duplicates it finds are recorded in `track`.
     pub(crate) fn new(inner: D, track: &'t RefCell<Track>) -> Self {
         Dedup {
             inner,

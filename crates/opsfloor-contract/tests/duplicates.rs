@@ -93,6 +93,18 @@ fn duplicates_come_first_then_the_other_problems() {
 }
 
 #[test]
+fn deep_unknown_fields_parse_without_overflowing_the_stack() {
+    let deep = |n: usize| {
+        let nested = format!("{}0{}", "[{\"k\":".repeat(n), "}]".repeat(n));
+        SEED.replacen('{', &format!("{{\"x_deep\": {nested},"), 1)
+    };
+    // serde_json's recursion limit (128) still holds through the wrapper.
+    let ok = parse_document(&deep(60)).expect("JSON");
+    assert!(ok.is_valid(), "{:?}", ok.problems);
+    assert!(parse_document(&deep(200)).is_err());
+}
+
+#[test]
 fn malformed_json_is_still_malformed() {
     assert!(parse_document("{\"a\": 1, \"a\": }").is_err());
 }
