@@ -13,7 +13,7 @@
 //! every duplicate is listed, not only the first.
 //!
 //! This sits on the hot path (every poll of every service), so it allocates
-//! nothing per key. The keys of all the maps being read live end to end in one
+//! nothing per key and compares hashes first. The keys of all the maps being read live end to end in one
 //! `String`, like a stack: a map's keys are pushed as they are read and popped
 //! when the map ends, which works because an inner map always ends before its
 //! outer map reads its next key. Nothing is done per value: the pointer is built
@@ -26,6 +26,7 @@
 //! duplicate.
 
 use std::cell::RefCell;
+use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 
 use serde::de::{
@@ -38,14 +39,34 @@ use serde::de::{
 pub(crate) struct Track {
     /// The keys of every open map, end to end (see the module doc).
     keys: String,
-    /// `(start, end)` of each key in `keys`.
-    spans: Vec<(usize, usize)>,
+    /// Where each key lies in `keys`, with its hash.
+    spans: Vec<Span>,
     /// One per open map or sequence, outermost first.
     frames: Vec<Frame>,
     /// Set when the key just read was captured as a string.
     captured: bool,
     /// Pointers of the duplicated keys, in document order.
     duplicates: Vec<String>,
+}
+
+/// One key in `Track::keys`: its byte range and a hash, so that telling keys
+/// apart (the common case) is one integer comparison.
+#[derive(Debug, Clone, Copy)]
+struct Span {
+    hash: u64,
+    start: usize,
+    end: usize,
+}
+
+/// FNV-1a: short keys, no setup, good enough to make unequal keys compare unequal
+/// at the first integer; equal hashes are confirmed byte for byte.
+fn fnv1a(bytes: &[u8]) -> u64 {
+    let mut hash: u64 = 0xcbf2_9ce4_8422_2325;
+    for &b in bytes {
+        hash ^= u64::from(b);
+        hash = hash.wrapping_mul(0x0000_0100_0000_01b3);
+    }
+    hash
 }
 
 /// An open container, for building a pointer.
@@ -82,8 +103,8 @@ impl Track {
         for frame in &self.frames[..outer] {
             match *frame {
                 Frame::Map { current: Some(i) } => {
-                    let (start, end) = self.spans[i];
-                    push_token(&mut pointer, &self.keys[start..end]);
+                    let span = self.spans[i];
+                    push_token(&mut pointer, &self.keys[span.start..span.end]);
                 }
                 Frame::Map { current: None } => push_token(&mut pointer, ""),
                 // Writing to a String cannot fail.
@@ -189,7 +210,8 @@ impl<V> Watch<'_, V> {
             let start = track.keys.len();
             track.keys.push_str(key);
             let end = track.keys.len();
-            track.spans.push((start, end));
+            let hash = fnv1a(key.as_bytes());
+            track.spans.push(Span { hash, start, end });
             track.captured = true;
         }
     }
@@ -267,6 +289,7 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Watch<'_, V> {
             track: self.track,
             first,
             frame,
+            big: None,
         });
         close(self.track, first, frame);
         value
@@ -290,7 +313,8 @@ fn open(track: &RefCell<Track>, frame: Frame) -> (usize, usize) {
 /// Pops a frame and the keys read inside it, however the visitor left it.
 fn close(track: &RefCell<Track>, first: usize, frame: usize) {
     let mut track = track.borrow_mut();
-    if let Some(&(start, _)) = track.spans.get(first) {
+    if let Some(span) = track.spans.get(first) {
+        let start = span.start;
         track.keys.truncate(start);
     }
     track.spans.truncate(first);
@@ -316,6 +340,12 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, S> {
     }
 }
 
+/// Past this many keys a map checks new keys against a hash set instead of a
+/// linear scan: a hostile object with 100,000 keys must not cost 10^10
+/// comparisons. std's SipHash is keyed per process, so keys cannot be chosen to
+/// collide.
+const SCAN_LIMIT: usize = 32;
+
 /// A map that remembers its keys and records the second sighting of any.
 struct WatchMap<'t, A> {
     inner: A,
@@ -324,6 +354,8 @@ struct WatchMap<'t, A> {
     first: usize,
     /// The index of this map's frame in `Track::frames`.
     frame: usize,
+    /// This map's keys once it has more than [`SCAN_LIMIT`].
+    big: Option<HashSet<Box<[u8]>>>,
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for WatchMap<'_, A> {
@@ -348,21 +380,41 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for WatchMap<'_, A> {
             // A key not read as a string (never the case in JSON) is not checked;
             // an empty entry keeps "the last span is the current key" true.
             let end = track.keys.len();
-            track.spans.push((end, end));
+            track.spans.push(Span {
+                hash: 0,
+                start: end,
+                end,
+            });
         }
         let last = track.spans.len() - 1;
         track.frames[self.frame] = Frame::Map {
             current: Some(last),
         };
-        let (start, end) = track.spans[last];
-        let name = &track.keys[start..end];
-        // Contract objects have a handful of keys: a linear search beats hashing.
-        let repeated = track.captured
-            && track.spans[self.first..last]
+        let key_span = track.spans[last];
+        let bytes = track.keys.as_bytes();
+        let name = &bytes[key_span.start..key_span.end];
+        let earlier = &track.spans[self.first..last];
+        let repeated = if !track.captured {
+            false
+        } else if let Some(set) = &mut self.big {
+            !set.insert(name.into())
+        } else if earlier.len() >= SCAN_LIMIT {
+            let mut set: HashSet<Box<[u8]>> = earlier
                 .iter()
-                .any(|&(s, e)| &track.keys[s..e] == name);
+                .map(|s| bytes[s.start..s.end].into())
+                .collect();
+            let repeated = !set.insert(name.into());
+            self.big = Some(set);
+            repeated
+        } else {
+            // Contract objects have a handful of keys: a linear scan of hashes
+            // beats a hash set, and equal hashes are confirmed byte for byte.
+            earlier
+                .iter()
+                .any(|s| s.hash == key_span.hash && &bytes[s.start..s.end] == name)
+        };
         if repeated {
-            let pointer = track.pointer_to(name);
+            let pointer = track.pointer_to(&track.keys[key_span.start..key_span.end]);
             track.duplicates.push(pointer);
         }
         Ok(key)

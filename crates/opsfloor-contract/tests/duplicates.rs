@@ -105,6 +105,21 @@ fn deep_unknown_fields_parse_without_overflowing_the_stack() {
 }
 
 #[test]
+fn big_objects_are_checked_by_hash_set_with_the_same_answers() {
+    // Keys 0..5000, then k3 and k4000 again: found on both sides of the switch
+    // from a linear scan to a hash set (after 32 keys).
+    let mut keys: Vec<String> = (0..5000).map(|i| format!("\"k{i}\": {i}")).collect();
+    keys.insert(20, "\"k3\": 0".to_owned());
+    keys.push("\"k4000\": 0".to_owned());
+    keys.push("\"k3\": 1".to_owned());
+    let text = SEED.replacen('{', &format!("{{\"x_big\": {{{}}},", keys.join(",")), 1);
+    assert_eq!(
+        duplicates(&text),
+        ["/x_big/k3", "/x_big/k4000", "/x_big/k3"]
+    );
+}
+
+#[test]
 fn malformed_json_is_still_malformed() {
     assert!(parse_document("{\"a\": 1, \"a\": }").is_err());
 }
