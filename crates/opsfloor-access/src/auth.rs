@@ -5,18 +5,21 @@
 //! argon2 verification, which is deliberately slow (tens of milliseconds with the
 //! recommended parameters), so it runs on tokio's blocking pool, and a credential
 //! that verified once is remembered by its SHA-256 so a browser that sends it with
-//! every request does not pay argon2 every time.
+//! every request does not pay argon2 every time. At most
+//! [`CONCURRENT_VERIFICATIONS`] run at once, so a flood of wrong passwords queues
+//! behind them instead of taking every core from the poller.
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 
 use argon2::{Argon2, PasswordHash, PasswordVerifier};
-use axum::http::{HeaderMap, header};
+use axum::http::{HeaderMap, HeaderName, header};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use sha2::{Digest, Sha256};
 use subtle::ConstantTimeEq;
+use tokio::sync::Semaphore;
 
 use crate::config::AccessConfig;
 
@@ -66,12 +69,17 @@ pub(crate) struct BasicAttempt {
 /// How many verified basic credentials are remembered (per configuration).
 const VERIFIED_CAPACITY: usize = 32;
 
+/// How many argon2 verifications may run at once.
+pub const CONCURRENT_VERIFICATIONS: usize = 2;
+
 /// The configuration plus the memory of verified basic credentials.
 #[derive(Debug)]
 pub struct Authenticator {
     config: AccessConfig,
     /// SHA-256 of `user \0 password` for credentials that verified, newest last.
     verified: Mutex<VecDeque<[u8; 32]>>,
+    /// Permits for argon2 runs.
+    verifying: Semaphore,
 }
 
 fn sha256(parts: &[&[u8]]) -> [u8; 32] {
@@ -100,6 +108,7 @@ impl Authenticator {
         Authenticator {
             config,
             verified: Mutex::new(VecDeque::new()),
+            verifying: Semaphore::new(CONCURRENT_VERIFICATIONS),
         }
     }
 
@@ -137,7 +146,7 @@ impl Authenticator {
         if let Some(proxy) = &self.config.proxy
             && let Some(peer) = peer
             && proxy.trusts(peer.ip())
-            && let Some(user) = headers.get(&proxy.header).and_then(|v| v.to_str().ok())
+            && let Some(user) = single_value(headers, &proxy.header)
             && !user.trim().is_empty()
         {
             return Step::Allowed(Principal::Proxy(user.trim().to_owned()));
@@ -164,6 +173,10 @@ impl Authenticator {
         if self.remembers(&digest) {
             return Ok(Principal::Basic(attempt.user));
         }
+        // The semaphore is never closed, so acquiring fails only if it were.
+        let Ok(_permit) = self.verifying.acquire().await else {
+            return Err(Denial::BadBasic);
+        };
         let this = Arc::clone(&self);
         let verified = tokio::task::spawn_blocking(move || {
             this.argon2_verify(&attempt).then_some(attempt.user)
@@ -220,6 +233,18 @@ impl Authenticator {
     }
 }
 
+/// The header's value when it appears exactly once and is visible ASCII. Two
+/// copies are ambiguous (did the client add one the proxy passed on?), so neither
+/// counts.
+fn single_value<'h>(headers: &'h HeaderMap, name: &HeaderName) -> Option<&'h str> {
+    let mut values = headers.get_all(name).iter();
+    let first = values.next()?;
+    if values.next().is_some() {
+        return None;
+    }
+    first.to_str().ok()
+}
+
 /// `base64(user:password)`; `None` when it is not base64, not UTF-8 or has no ':'.
 fn decode_basic(encoded: &str) -> Option<BasicAttempt> {
     let bytes = STANDARD.decode(encoded).ok()?;
@@ -234,6 +259,55 @@ fn decode_basic(encoded: &str) -> Option<BasicAttempt> {
 #[cfg(test)]
 mod tests {
     use super::*;
+    use axum::http::HeaderValue;
+    use proptest::prelude::*;
+
+    fn authenticator() -> Authenticator {
+        let raw = crate::AccessToml {
+            bearer_tokens_sha256: vec![crate::sha256_hex("secret")],
+            trusted_proxy_header: Some("X-Forwarded-User".into()),
+            trusted_proxies: vec!["10.0.0.0/8".into()],
+            ..crate::AccessToml::default()
+        };
+        Authenticator::new(AccessConfig::try_from(raw).expect("valid"))
+    }
+
+    proptest! {
+        /// Any header bytes at all: never a panic, and nothing but the exact token
+        /// (or the header from a trusted peer) is allowed.
+        #[test]
+        fn arbitrary_headers_never_panic_and_never_open_the_door(
+            authorization in prop_oneof![
+                prop::collection::vec(any::<u8>(), 0..40),
+                "(Bearer|bearer|BEARER|Basic|Token)( {0,2})(secret|secre|secretx|Secret|c2VjcmV0)( ?)"
+                    .prop_map(String::into_bytes),
+            ],
+            user in prop::collection::vec(any::<u8>(), 0..20),
+            trusted in any::<bool>(),
+            path in "/[a-z/]{0,12}",
+        ) {
+            let auth = authenticator();
+            let mut headers = HeaderMap::new();
+            if let Ok(v) = HeaderValue::from_bytes(&authorization) {
+                headers.insert(header::AUTHORIZATION, v);
+            }
+            let has_user = match HeaderValue::from_bytes(&user) {
+                Ok(v) => { headers.insert("x-forwarded-user", v); true }
+                Err(_) => false,
+            };
+            let peer: SocketAddr = if trusted { "10.1.1.1:5000" } else { "192.0.2.1:5000" }.parse().expect("addr");
+            match auth.first_step(&path, &headers, Some(peer)) {
+                Step::Public => prop_assert_eq!(path.as_str(), "/health"),
+                Step::Allowed(Principal::Token(_)) => {
+                    let text = String::from_utf8_lossy(&authorization).to_string();
+                    prop_assert!(text.trim().split_once(' ').is_some_and(|(_, t)| t.trim() == "secret"), "{}", text);
+                }
+                Step::Allowed(Principal::Proxy(_)) => prop_assert!(trusted && has_user),
+                Step::Allowed(Principal::Basic(_)) | Step::VerifyBasic(_) => prop_assert!(false, "no basic users"),
+                Step::Denied(_) => {}
+            }
+        }
+    }
 
     #[test]
     fn basic_credentials_decode_at_the_first_colon() {

@@ -235,6 +235,15 @@ async fn the_proxy_header_counts_only_from_trusted_peers() {
     let blank = vec![("X-Forwarded-User", "  ".to_owned())];
     let blank = get_as(&client_from(PROXY), addr, "/api/v1/floor", &blank).await;
     assert_eq!(blank.status, StatusCode::UNAUTHORIZED);
+    // Two copies of the header are ambiguous: neither counts.
+    let twice = client_from(PROXY)
+        .get(format!("http://{addr}/api/v1/floor"))
+        .header("X-Forwarded-User", "alice")
+        .header("X-Forwarded-User", "mallory")
+        .send()
+        .await
+        .expect("request");
+    assert_eq!(twice.status(), StatusCode::UNAUTHORIZED);
     // A stranger still gets in with a token.
     let token = get_as(
         &client_from(STRANGER),
