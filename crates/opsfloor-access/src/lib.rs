@@ -13,7 +13,8 @@
 //!   JSON body.
 //! - [`bind`]: [`bind_allowed`], the pure rule that refuses to start off loopback
 //!   without access control (exit 78).
-//! - [`token`]: fresh tokens and their digests for `opsfloor token new`.
+//! - [`token`]: fresh tokens and their digests for `opsfloor token new`, and
+//!   argon2id password hashes for `opsfloor token basic`.
 //! - [`query`]: strict, panic-free query parameters (`window`, `limit`,
 //!   duplicates, unknown names), each error naming its parameter, JSON-ready.
 //!
@@ -41,4 +42,4 @@ pub use bind::{RefuseReason, bind_allowed};
 pub use config::{AccessConfig, AccessError, AccessToml, TrustedProxy};
 pub use layer::{AccessLayer, AccessService};
 pub use query::{Query, QueryError, QueryErrorBody, parse_limit, parse_window};
-pub use token::{NewToken, sha256_hex};
+pub use token::{NewToken, hash_password, sha256_hex};

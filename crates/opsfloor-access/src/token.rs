@@ -1,4 +1,5 @@
-//! Fresh bearer tokens and their digests, for `opsfloor token new`.
+//! Fresh bearer tokens and their digests, for `opsfloor token new`, and argon2
+//! password hashes for basic-auth users, for `opsfloor token basic`.
 //!
 //! A token is 32 bytes from the operating system's random source, written as
 //! unpadded base64url (43 characters, safe in headers, URLs and shells). The
@@ -18,9 +19,9 @@ pub struct NewToken {
     pub sha256_hex: String,
 }
 
-/// The operating system's random source failed.
+/// The operating system's random source (or the hasher) failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
-#[error("cannot read the operating system's random source: {0}")]
+#[error("cannot make a credential: {0}")]
 pub struct TokenError(String);
 
 impl NewToken {
@@ -40,6 +41,20 @@ impl NewToken {
             self.sha256_hex
         )
     }
+}
+
+/// An argon2id PHC string for `password` with argon2's recommended parameters
+/// (19 MiB, 2 passes) and a fresh 16-byte salt, for `[access.basic_users]`.
+pub fn hash_password(password: &str) -> Result<String, TokenError> {
+    use argon2::PasswordHasher as _;
+    use argon2::password_hash::SaltString;
+    let mut salt = [0u8; 16];
+    getrandom::fill(&mut salt).map_err(|e| TokenError(e.to_string()))?;
+    let salt = SaltString::encode_b64(&salt).map_err(|e| TokenError(e.to_string()))?;
+    argon2::Argon2::default()
+        .hash_password(password.as_bytes(), &salt)
+        .map(|hash| hash.to_string())
+        .map_err(|e| TokenError(format!("cannot hash the password: {e}")))
 }
 
 /// SHA-256 of a token's text, as the floor compares it: lower-case hex.
@@ -65,6 +80,29 @@ mod tests {
             sha256_hex("test"),
             "9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08"
         );
+    }
+
+    #[test]
+    fn password_hashes_are_salted_argon2id_and_verify() {
+        use argon2::PasswordVerifier as _;
+        let a = hash_password("wonderland").expect("hash");
+        let b = hash_password("wonderland").expect("hash");
+        assert!(a.starts_with("$argon2id$v=19$m=19456,t=2,p=1$"), "{a}");
+        assert_ne!(a, b, "a fresh salt each time");
+        let parsed = argon2::PasswordHash::new(&a).expect("PHC");
+        assert!(
+            argon2::Argon2::default()
+                .verify_password(b"wonderland", &parsed)
+                .is_ok()
+        );
+        assert!(
+            argon2::Argon2::default()
+                .verify_password(b"Wonderland", &parsed)
+                .is_err()
+        );
+        let mut raw = crate::AccessToml::default();
+        raw.basic_users.insert("alice".into(), a);
+        assert!(crate::AccessConfig::try_from(raw).is_ok());
     }
 
     #[test]

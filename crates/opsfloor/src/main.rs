@@ -51,7 +51,7 @@ enum Command {
     /// The history store: migrate, export (JSON Lines), import.
     #[command(subcommand)]
     History(cmd::history::Command),
-    /// Bearer tokens for `[access]`: `token new` prints one and its SHA-256.
+    /// Credentials for `[access]`: `token new` (a bearer token and its SHA-256), `token basic` (an argon2 password hash).
     #[command(subcommand)]
     Token(cmd::token::Command),
 }

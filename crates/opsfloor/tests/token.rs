@@ -2,8 +2,9 @@
 //! its SHA-256, and the printed `[access]` lines, pasted as they are, let that
 //! token (and no other) through a real server on loopback.
 
+use std::io::Write as _;
 use std::net::SocketAddr;
-use std::process::Command;
+use std::process::{Command, Output, Stdio};
 
 use opsfloor_access::{AccessConfig, AccessLayer, sha256_hex};
 
@@ -61,4 +62,55 @@ fn json_for_scripts() {
     let value: serde_json::Value = serde_json::from_str(&token_new("json")).expect("JSON");
     let token = value["token"].as_str().expect("token");
     assert_eq!(value["sha256"].as_str(), Some(sha256_hex(token).as_str()));
+}
+
+fn token_basic(user: &str, stdin: &str) -> Output {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args(["token", "basic", "--user", user])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("run opsfloor");
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(stdin.as_bytes())
+        .expect("write stdin");
+    child.wait_with_output().expect("wait")
+}
+
+#[test]
+fn basic_users_from_a_password_on_stdin() {
+    use argon2::PasswordVerifier as _;
+    let out = token_basic("alice", "wonderland\n");
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    let text = String::from_utf8(out.stdout).expect("UTF-8");
+    assert!(
+        text.starts_with("[access.basic_users]\n\"alice\" = \"$argon2id$"),
+        "{text}"
+    );
+    let config = AccessConfig::from_toml_str(&format!("[access]\n{text}")).expect("pastes");
+    let phc = &config.basic_users["alice"];
+    let hash = argon2::PasswordHash::new(phc).expect("PHC");
+    assert!(
+        argon2::Argon2::default()
+            .verify_password(b"wonderland", &hash)
+            .is_ok()
+    );
+    assert!(
+        !text.contains("wonderland"),
+        "the password is never printed"
+    );
+
+    for (user, stdin) in [("alice", ""), ("a:b", "pw\n")] {
+        let out = token_basic(user, stdin);
+        assert_eq!(out.status.code(), Some(64), "{user:?} {stdin:?}");
+        assert!(String::from_utf8_lossy(&out.stderr).starts_with("opsfloor: error: "));
+    }
 }

@@ -1,9 +1,14 @@
-//! `opsfloor token new`: a fresh bearer token and the `[access]` line that accepts it.
+//! `opsfloor token new`: a fresh bearer token and the `[access]` line that accepts
+//! it; `opsfloor token basic`: the `[access.basic_users]` line for a password.
 //!
 //! The floor stores only the token's SHA-256 (`bearer_tokens_sha256`), so the
-//! token is shown once, here, and must be handed to the client now.
+//! token is shown once, here, and must be handed to the client now. Passwords are
+//! read from stdin, never from the command line (where `ps` and shell history
+//! would keep them).
 
-use opsfloor_access::NewToken;
+use std::io::Read as _;
+
+use opsfloor_access::{AccessConfig, NewToken, hash_password};
 
 use crate::cmd::write_stdout;
 use crate::error::CliError;
@@ -18,6 +23,13 @@ pub enum Command {
         #[arg(long, value_enum, default_value_t = Format::Text)]
         format: Format,
     },
+    /// Read a password from stdin (its first line) and print the
+    /// `[access.basic_users]` entry for USER: an argon2id hash with a fresh salt.
+    Basic {
+        /// The user name (no ':').
+        #[arg(long)]
+        user: String,
+    },
 }
 
 /// Formats of `token new`.
@@ -31,11 +43,21 @@ pub enum Format {
 
 /// Runs `opsfloor token …`.
 pub fn run(command: &Command) -> Result<u8, CliError> {
-    let Command::New { format } = command;
-    let new = NewToken::generate().map_err(|e| CliError::Io {
+    match command {
+        Command::New { format } => new_token(*format),
+        Command::Basic { user } => basic_user(user),
+    }
+}
+
+fn random_failure(e: opsfloor_access::token::TokenError) -> CliError {
+    CliError::Io {
         path: "<OS random source>".into(),
         source: std::io::Error::other(e),
-    })?;
+    }
+}
+
+fn new_token(format: Format) -> Result<u8, CliError> {
+    let new = NewToken::generate().map_err(random_failure)?;
     let text = match format {
         Format::Text => format!(
             "token:  {token}\nsha256: {digest}\n\n\
@@ -51,5 +73,30 @@ pub fn run(command: &Command) -> Result<u8, CliError> {
         ),
     };
     write_stdout(text.as_bytes())?;
+    Ok(0)
+}
+
+fn basic_user(user: &str) -> Result<u8, CliError> {
+    let mut input = String::new();
+    std::io::stdin()
+        .read_to_string(&mut input)
+        .map_err(|source| CliError::Io {
+            path: "<stdin>".into(),
+            source,
+        })?;
+    let password = input.lines().next().unwrap_or("");
+    if password.is_empty() {
+        return Err(CliError::Usage(
+            "token basic: give the password on stdin, e.g. `read -rs PW; printf '%s\\n' \"$PW\" | opsfloor token basic --user alice`".into(),
+        ));
+    }
+    let phc = hash_password(password).map_err(random_failure)?;
+    // A JSON string is a valid TOML basic string, so any user name is quoted right.
+    let key = serde_json::Value::String(user.to_owned());
+    let snippet = format!("[access.basic_users]\n{key} = \"{phc}\"\n");
+    // The entry must read back as a valid [access]; this also checks the name.
+    let check = format!("[access]\n{snippet}");
+    AccessConfig::from_toml_str(&check).map_err(|e| CliError::Usage(e.to_string()))?;
+    write_stdout(snippet.as_bytes())?;
     Ok(0)
 }
