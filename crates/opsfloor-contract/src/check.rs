@@ -9,11 +9,11 @@
 //!
 //! The common case is fast: a valid document is deserialised straight into
 //! [`Document`]. Only when that fails do we build a `serde_json::Value` and walk it
-//! against [`DOCUMENT`], a table of every field, to name *all* the problems rather
+//! against `DOCUMENT`, a table of every field, to name *all* the problems rather
 //! than serde's first one.
 //!
 //! Both paths watch for duplicate keys at any depth while they deserialise (one
-//! pass, see [`crate::duplicate`]): a document with two `status` objects says two
+//! pass, see `duplicate.rs`): a document with two `status` objects says two
 //! things, so each duplicate is a [`ProblemKind::Duplicate`] at its JSON pointer
 //! and the document is invalid, instead of the last key silently winning.
 
