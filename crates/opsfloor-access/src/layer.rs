@@ -6,12 +6,17 @@
 //! `into_make_service_with_connect_info::<SocketAddr>()`. Without it no peer is
 //! trusted: the proxy header never counts (fail closed), tokens and basic auth
 //! still work.
+//!
+//! Apply the layer to the outermost router: a nested router sees paths with its
+//! prefix stripped, and public paths are matched against the path as the layer
+//! sees it. Clones of a layer share one configuration, which
+//! [`AccessLayer::set_config`] replaces while serving (for a reload on SIGHUP).
 
 use std::convert::Infallible;
 use std::future::Future;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
+use std::sync::{Arc, RwLock};
 use std::task::{Context, Poll};
 
 use axum::body::Body;
@@ -27,25 +32,52 @@ use crate::config::AccessConfig;
 /// The realm named in every challenge.
 const REALM: &str = "opsfloor";
 
+/// The authenticator in force, replaceable while serving.
+type Shared = Arc<RwLock<Arc<Authenticator>>>;
+
+/// The authenticator in force now (a poisoned lock still holds a whole `Arc`).
+fn current(shared: &Shared) -> Arc<Authenticator> {
+    match shared.read() {
+        Ok(auth) => Arc::clone(&auth),
+        Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+    }
+}
+
 /// A tower [`Layer`] requiring one credential on every path but `/health` and the
-/// configured public paths. Cheap to clone (one `Arc`).
+/// configured public paths. Cheap to clone; clones share the configuration.
 #[derive(Debug, Clone)]
 pub struct AccessLayer {
-    auth: Arc<Authenticator>,
+    auth: Shared,
 }
 
 impl AccessLayer {
     /// A layer enforcing `config`.
     pub fn new(config: AccessConfig) -> Self {
         AccessLayer {
-            auth: Arc::new(Authenticator::new(config)),
+            auth: Arc::new(RwLock::new(Arc::new(Authenticator::new(config)))),
         }
+    }
+
+    /// Replaces the configuration for every request that starts from now on
+    /// (requests already being decided finish under the old one). The memory of
+    /// verified basic credentials starts empty: users or passwords may have changed.
+    pub fn set_config(&self, config: AccessConfig) {
+        let fresh = Arc::new(Authenticator::new(config));
+        match self.auth.write() {
+            Ok(mut auth) => *auth = fresh,
+            Err(poisoned) => *poisoned.into_inner() = fresh,
+        }
+    }
+
+    /// The configuration in force.
+    pub fn config(&self) -> AccessConfig {
+        current(&self.auth).config().clone()
     }
 
     /// The 401 this layer answers for `denial` (also useful to a handler that
     /// wants to refuse the same way).
     pub fn unauthorized(&self, denial: Denial) -> Response {
-        unauthorized(self.auth.config(), denial)
+        unauthorized(current(&self.auth).config(), denial)
     }
 }
 
@@ -64,7 +96,7 @@ impl<S> Layer<S> for AccessLayer {
 #[derive(Debug, Clone)]
 pub struct AccessService<S> {
     inner: S,
-    auth: Arc<Authenticator>,
+    auth: Shared,
 }
 
 impl<S, B> Service<Request<B>> for AccessService<S>
@@ -86,7 +118,7 @@ where
         // a fresh clone behind for the next request (tower's documented pattern).
         let clone = self.inner.clone();
         let mut inner = std::mem::replace(&mut self.inner, clone);
-        let auth = Arc::clone(&self.auth);
+        let auth = current(&self.auth);
         Box::pin(async move {
             let peer = request
                 .extensions()

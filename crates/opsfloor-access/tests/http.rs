@@ -61,6 +61,22 @@ fn app(config: AccessConfig) -> Router {
         .layer(AccessLayer::new(config))
 }
 
+fn app_with(layer: AccessLayer) -> Router {
+    Router::new()
+        .route("/api/v1/floor", routing::get(whoami))
+        .layer(layer)
+}
+
+async fn serve_router(app: Router) -> SocketAddr {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let service = app.into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move { axum::serve(listener, service).await });
+    addr
+}
+
 /// Serves on 127.0.0.1, port 0, with the peer address in ConnectInfo (or not).
 async fn serve(raw: AccessToml, connect_info: bool) -> SocketAddr {
     let config = AccessConfig::try_from(raw).expect("valid config");
@@ -294,4 +310,40 @@ async fn basic_auth_good_and_bad() {
     // challenge so a browser prompts.
     assert_unauthorized(&get(addr, "/", &bearer("nope")).await, challenge);
     assert_eq!(get(addr, "/", &bearer(TOKEN)).await.status, StatusCode::OK);
+}
+
+#[tokio::test]
+async fn a_new_configuration_applies_to_the_next_request() {
+    let layer = AccessLayer::new(AccessConfig::try_from(raw(true)).expect("valid"));
+    let addr = serve_router(app_with(layer.clone())).await;
+    assert_eq!(
+        get(addr, "/api/v1/floor", &bearer(TOKEN)).await.status,
+        StatusCode::OK
+    );
+    assert_eq!(
+        get(addr, "/api/v1/floor", &basic("alice", "wonderland"))
+            .await
+            .status,
+        StatusCode::OK
+    );
+
+    // Rotate: only the new token, no basic users.
+    let rotated = AccessToml {
+        bearer_tokens_sha256: vec![sha256_hex("the-new-token")],
+        ..AccessToml::default()
+    };
+    layer.set_config(AccessConfig::try_from(rotated).expect("valid"));
+    assert_eq!(layer.config().token_digests.len(), 1);
+    assert_unauthorized(
+        &get(addr, "/api/v1/floor", &bearer(TOKEN)).await,
+        "Bearer realm=\"opsfloor\", error=\"invalid_token\"",
+    );
+    // The remembered basic credential went with the old configuration.
+    let old_basic = get(addr, "/api/v1/floor", &basic("alice", "wonderland")).await;
+    assert_eq!(old_basic.status, StatusCode::UNAUTHORIZED);
+    let new = get(addr, "/api/v1/floor", &bearer("the-new-token")).await;
+    assert_eq!(
+        (new.status, new.body.as_str()),
+        (StatusCode::OK, "Token(0)")
+    );
 }
