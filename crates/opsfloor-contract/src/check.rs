@@ -19,10 +19,9 @@
 
 use std::cell::RefCell;
 
-use serde::Deserialize as _;
 use serde_json::Value;
 
-use crate::duplicate::{Dedup, Track};
+use crate::duplicate::{Track, deserialize_object, deserialize_value};
 
 use crate::document::Document;
 use crate::kind::{ServiceKind, State};
@@ -170,23 +169,6 @@ pub fn parse_document(text: &str) -> Result<Received, MalformedJson> {
             Ok(received)
         }
     }
-}
-
-/// Deserialises a whole document, accepting only a JSON object at the top and
-/// recording duplicate keys in `track`.
-fn deserialize_object(text: &str, track: &RefCell<Track>) -> Result<Document, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let document = crate::document::map_only::required(Dedup::new(&mut de, track))?;
-    de.end()?;
-    Ok(document)
-}
-
-/// Parses any JSON value, recording duplicate keys in `track` (the value keeps the last).
-fn deserialize_value(text: &str, track: &RefCell<Track>) -> Result<Value, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = Value::deserialize(Dedup::new(&mut de, track))?;
-    de.end()?;
-    Ok(value)
 }
 
 /// Checks an already-parsed JSON value.

@@ -29,6 +29,7 @@ use std::cell::RefCell;
 use std::collections::HashSet;
 use std::fmt::{self, Write as _};
 
+use serde::Deserialize as _;
 use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
@@ -140,6 +141,29 @@ impl<'t, D> Dedup<'t, D> {
             is_key: false,
         }
     }
+}
+
+/// Deserialises a whole document, accepting only a JSON object at the top and
+/// recording duplicate keys in `track`.
+pub(crate) fn deserialize_object(
+    text: &str,
+    track: &RefCell<Track>,
+) -> Result<crate::document::Document, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let document = crate::document::map_only::required(Dedup::new(&mut de, track))?;
+    de.end()?;
+    Ok(document)
+}
+
+/// Parses any JSON value, recording duplicate keys in `track` (the value keeps the last).
+pub(crate) fn deserialize_value(
+    text: &str,
+    track: &RefCell<Track>,
+) -> Result<serde_json::Value, serde_json::Error> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = serde_json::Value::deserialize(Dedup::new(&mut de, track))?;
+    de.end()?;
+    Ok(value)
 }
 
 /// Appends one RFC 6901 reference token: `~` is written `~0` and `/` is `~1`.
