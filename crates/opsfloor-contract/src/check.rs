@@ -226,7 +226,7 @@ fn malformed(e: serde_json::Error) -> MalformedJson {
 }
 
 /// The names the contract requires to be non-empty (the fast path's twin of `Shape::Name`).
-fn empty_names(doc: &Document) -> Vec<Problem> {
+pub(crate) fn empty_names(doc: &Document) -> Vec<Problem> {
     [
         ("/service_name", &doc.service_name),
         ("/repo_id", &doc.repo_id),
