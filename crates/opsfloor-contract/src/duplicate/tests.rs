@@ -5,8 +5,8 @@ use serde_json::Value;
 
 use crate::check::{Received, check_value, empty_names, parse_document};
 
-/// `parse_document` as it was before duplicates were watched, verbatim but for
-/// the name: the typed parse, else the field table over a `Value`.
+/// `parse_document` as it was before duplicates were watched (malformed JSON as
+/// `None`): the typed parse, else the field table over a `Value`.
 fn parse_document_before(text: &str) -> Option<Received> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
     let mut de = serde_json::Deserializer::from_str(text);
