@@ -12,13 +12,19 @@
 //! deserialisation carries on, so the caller decides what a duplicate means and
 //! every duplicate is listed, not only the first.
 //!
-//! This sits on the hot path (every poll of every service), so it allocates
-//! nothing per key and compares hashes first. The keys of all the maps being read live end to end in one
-//! `String`, like a stack: a map's keys are pushed as they are read and popped
-//! when the map ends, which works because an inner map always ends before its
-//! outer map reads its next key. Nothing is done per value: the pointer is built
-//! only when a duplicate is found, from a stack of frames (one per open map or
-//! sequence, holding its current key or index).
+//! This sits on the hot path (every poll of every service), so it is frugal:
+//! - The keys of all the open maps live end to end in one `String`, like a stack:
+//!   a map's keys are pushed as they are read and popped when the map ends, which
+//!   works because an inner map always ends before its outer map reads its next
+//!   key. No allocation per key.
+//! - A pointer is built only when a duplicate is found, from a stack of frames
+//!   (one per open map or sequence, holding its current key or index).
+//! - A struct's field names (keys read with `deserialize_identifier`) are not
+//!   compared when read: serde's derive already rejects a known field given twice,
+//!   and the caller then re-parses on the slow path, which compares every key. A
+//!   field name is compared only when its value turns out to be ignored (an
+//!   unknown field), which valid documents rarely have.
+//! - Objects past [`SCAN_LIMIT`] keys switch from a linear scan to a hash set.
 //!
 //! Ignored values (unknown fields of a struct) are usually skipped by the format
 //! without visiting them; here they are visited (`deserialize_any` into serde's
@@ -34,29 +40,69 @@ use serde::de::{
     self, DeserializeSeed, Deserializer, EnumAccess, MapAccess, SeqAccess, VariantAccess, Visitor,
 };
 
+/// Past this many keys a map checks new keys against a hash set instead of a
+/// linear scan: a hostile object with 100,000 keys must not cost 10^10
+/// comparisons. std's SipHash is keyed per process, so keys cannot be chosen to
+/// collide.
+const SCAN_LIMIT: usize = 32;
+
 /// What a [`Dedup`] pass has seen: the keys and frames of the open maps and
 /// sequences, and every duplicate found so far.
 #[derive(Debug)]
 pub(crate) struct Track {
     /// The keys of every open map, end to end (see the module doc).
     keys: String,
-    /// Where each key lies in `keys`, with its hash.
+    /// Where each key lies in `keys`.
     spans: Vec<Span>,
     /// One per open map or sequence, outermost first.
     frames: Vec<Frame>,
-    /// Set when the key just read was captured as a string.
-    captured: bool,
+    /// How the key just read was captured, if it was read as a string.
+    captured: Option<Role>,
     /// Pointers of the duplicated keys, in document order.
     duplicates: Vec<String>,
 }
 
-/// One key in `Track::keys`: its byte range and a hash, so that telling keys
-/// apart (the common case) is one integer comparison.
+/// One key in `Track::keys`: its byte range and, for keys compared when read, a
+/// hash, so that telling keys apart is usually one integer comparison (0: none).
 #[derive(Debug, Clone, Copy)]
 struct Span {
     hash: u64,
     start: usize,
     end: usize,
+}
+
+/// What a [`Dedup`] is deserialising.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Role {
+    /// A value.
+    Value,
+    /// A map key, compared as soon as it is read.
+    Key,
+    /// A struct's field name: compared only if its value is ignored.
+    Identifier,
+}
+
+/// An open container.
+#[derive(Debug)]
+enum Frame {
+    Map(MapFrame),
+    /// A sequence at element `index`.
+    Seq {
+        index: usize,
+    },
+}
+
+/// An open map.
+#[derive(Debug)]
+struct MapFrame {
+    /// The index in `Track::spans` of the map's first key.
+    first: usize,
+    /// Its current key (none before the first).
+    current: Option<usize>,
+    /// The current key is a field name not yet compared.
+    pending: bool,
+    /// The map's keys, once it has more than [`SCAN_LIMIT`].
+    big: Option<HashSet<Box<[u8]>>>,
 }
 
 /// FNV-1a: short keys, no setup, good enough to make unequal keys compare unequal
@@ -70,15 +116,6 @@ fn fnv1a(bytes: &[u8]) -> u64 {
     hash
 }
 
-/// An open container, for building a pointer.
-#[derive(Debug, Clone, Copy)]
-enum Frame {
-    /// A map; its current key is `spans[current]` (none before the first key).
-    Map { current: Option<usize> },
-    /// A sequence at element `index`.
-    Seq { index: usize },
-}
-
 impl Track {
     /// An empty track, with room for a typical document's keys.
     pub(crate) fn new() -> Self {
@@ -86,7 +123,7 @@ impl Track {
             keys: String::with_capacity(256),
             spans: Vec::with_capacity(32),
             frames: Vec::with_capacity(8),
-            captured: false,
+            captured: None,
             duplicates: Vec::new(),
         }
     }
@@ -96,50 +133,135 @@ impl Track {
         self.duplicates.is_empty()
     }
 
-    /// The pointer of `name` in the innermost frame, through the current key or
+    /// The JSON pointers of the duplicated keys, in document order.
+    pub(crate) fn into_duplicates(self) -> Vec<String> {
+        self.duplicates
+    }
+
+    fn open(&mut self, frame: Frame) -> usize {
+        self.frames.push(frame);
+        self.frames.len() - 1
+    }
+
+    /// Pops a frame, and a map's keys, however its visitor left it.
+    fn close(&mut self, frame: usize) {
+        if let Some(Frame::Map(map)) = self.frames.get(frame) {
+            let first = map.first;
+            if let Some(span) = self.spans.get(first) {
+                let start = span.start;
+                self.keys.truncate(start);
+            }
+            self.spans.truncate(first);
+        }
+        self.frames.truncate(frame);
+    }
+
+    fn capture(&mut self, key: &str, role: Role) {
+        let start = self.keys.len();
+        self.keys.push_str(key);
+        let end = self.keys.len();
+        let hash = if role == Role::Key {
+            fnv1a(key.as_bytes())
+        } else {
+            0
+        };
+        self.spans.push(Span { hash, start, end });
+        self.captured = Some(role);
+    }
+
+    /// A key of the map at `frame` has been read: make it current, and compare it
+    /// now unless it is a field name.
+    fn key_read(&mut self, frame: usize) {
+        let role = self.captured.take();
+        if role.is_none() {
+            // A key not read as a string (never the case in JSON) is not checked;
+            // an empty entry keeps "the last span is the current key" true.
+            let end = self.keys.len();
+            self.spans.push(Span {
+                hash: 0,
+                start: end,
+                end,
+            });
+        }
+        let last = self.spans.len() - 1;
+        if let Some(Frame::Map(map)) = self.frames.get_mut(frame) {
+            map.current = Some(last);
+            map.pending = role == Some(Role::Identifier);
+        }
+        if role == Some(Role::Key) {
+            self.check(frame);
+        }
+    }
+
+    /// A value is about to be ignored: if it belongs to a field name not yet
+    /// compared (an unknown field), compare that name now.
+    fn value_ignored(&mut self) {
+        let innermost = self.frames.len().wrapping_sub(1);
+        if let Some(Frame::Map(map)) = self.frames.get_mut(innermost)
+            && map.pending
+        {
+            map.pending = false;
+            self.check(innermost);
+        }
+    }
+
+    /// Compares the current key of the map at `frame` with its earlier keys and
+    /// records a duplicate.
+    fn check(&mut self, frame: usize) {
+        let Some(Frame::Map(map)) = self.frames.get_mut(frame) else {
+            return;
+        };
+        let Some(current) = map.current else {
+            return;
+        };
+        let bytes = self.keys.as_bytes();
+        let key = self.spans[current];
+        let name = &bytes[key.start..key.end];
+        let earlier = &self.spans[map.first..current];
+        let repeated = if let Some(set) = &mut map.big {
+            !set.insert(name.into())
+        } else if earlier.len() >= SCAN_LIMIT {
+            let mut set: HashSet<Box<[u8]>> = earlier
+                .iter()
+                .map(|s| bytes[s.start..s.end].into())
+                .collect();
+            let repeated = !set.insert(name.into());
+            map.big = Some(set);
+            repeated
+        } else {
+            // A hash of 0 means "not hashed": compare the bytes.
+            earlier.iter().any(|s| {
+                (s.hash == key.hash || s.hash == 0 || key.hash == 0)
+                    && &bytes[s.start..s.end] == name
+            })
+        };
+        if repeated {
+            let pointer = self.pointer_to(frame, key);
+            self.duplicates.push(pointer);
+        }
+    }
+
+    /// The pointer of `key` in the map at `frame`, through the current key or
     /// index of every frame outside it.
-    fn pointer_to(&self, name: &str) -> String {
+    fn pointer_to(&self, frame: usize, key: Span) -> String {
         let mut pointer = String::new();
-        let outer = self.frames.len().saturating_sub(1);
-        for frame in &self.frames[..outer] {
-            match *frame {
-                Frame::Map { current: Some(i) } => {
-                    let span = self.spans[i];
+        for outer in &self.frames[..frame] {
+            match outer {
+                Frame::Map(MapFrame {
+                    current: Some(i), ..
+                }) => {
+                    let span = self.spans[*i];
                     push_token(&mut pointer, &self.keys[span.start..span.end]);
                 }
-                Frame::Map { current: None } => push_token(&mut pointer, ""),
+                Frame::Map(_) => push_token(&mut pointer, ""),
                 // Writing to a String cannot fail.
                 Frame::Seq { index } => {
                     let _ = write!(pointer, "/{index}");
                 }
             }
         }
-        push_token(&mut pointer, name);
+        push_token(&mut pointer, &self.keys[key.start..key.end]);
         pointer
-    }
-
-    /// The JSON pointers of the duplicated keys, in document order.
-    pub(crate) fn into_duplicates(self) -> Vec<String> {
-        self.duplicates
-    }
-}
-
-/// A deserializer that records duplicate map keys in `track` (see the module doc).
-pub(crate) struct Dedup<'t, D> {
-    inner: D,
-    track: &'t RefCell<Track>,
-    /// Set while deserialising a map key: its string is captured into the track.
-    is_key: bool,
-}
-
-impl<'t, D> Dedup<'t, D> {
-    /// Wraps a deserializer; the duplicates it finds are recorded in `track`.
-    pub(crate) fn new(inner: D, track: &'t RefCell<Track>) -> Self {
-        Dedup {
-            inner,
-            track,
-            is_key: false,
-        }
     }
 }
 
@@ -182,10 +304,28 @@ fn push_token(pointer: &mut String, token: &str) {
     }
 }
 
+/// A deserializer that records duplicate map keys in `track` (see the module doc).
+pub(crate) struct Dedup<'t, D> {
+    inner: D,
+    track: &'t RefCell<Track>,
+    role: Role,
+}
+
+impl<'t, D> Dedup<'t, D> {
+    /// Wraps a deserializer of a value; the duplicates it finds go into `track`.
+    pub(crate) fn new(inner: D, track: &'t RefCell<Track>) -> Self {
+        Dedup {
+            inner,
+            track,
+            role: Role::Value,
+        }
+    }
+}
+
 macro_rules! forward_deserialize {
     ($($method:ident($($arg:ident: $ty:ty),*)),* $(,)?) => {$(
         fn $method<V: Visitor<'de>>(self, $($arg: $ty,)* visitor: V) -> Result<V::Value, D::Error> {
-            let visitor = Watch { inner: visitor, track: self.track, is_key: self.is_key };
+            let visitor = Watch { inner: visitor, track: self.track, role: self.role };
             self.inner.$method($($arg,)* visitor)
         }
     )*};
@@ -201,7 +341,6 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Dedup<'_, D> {
         deserialize_f32(), deserialize_f64(), deserialize_char(), deserialize_str(),
         deserialize_string(), deserialize_bytes(), deserialize_byte_buf(),
         deserialize_option(), deserialize_unit(), deserialize_seq(), deserialize_map(),
-        deserialize_identifier(),
         deserialize_unit_struct(name: &'static str),
         deserialize_newtype_struct(name: &'static str),
         deserialize_tuple(len: usize),
@@ -210,8 +349,26 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Dedup<'_, D> {
         deserialize_enum(name: &'static str, variants: &'static [&'static str]),
     }
 
-    /// Visited, not skipped: a duplicate inside an unknown field still counts.
+    /// A map key read as an identifier is a struct's field name (see the module doc).
+    fn deserialize_identifier<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        let role = match self.role {
+            Role::Key => Role::Identifier,
+            other => other,
+        };
+        let visitor = Watch {
+            inner: visitor,
+            track: self.track,
+            role,
+        };
+        self.inner.deserialize_identifier(visitor)
+    }
+
+    /// Visited, not skipped: a duplicate inside an unknown field still counts, and
+    /// so does the unknown field's own name.
     fn deserialize_ignored_any<V: Visitor<'de>>(self, visitor: V) -> Result<V::Value, D::Error> {
+        if self.role == Role::Value {
+            self.track.borrow_mut().value_ignored();
+        }
         self.deserialize_any(visitor)
     }
 
@@ -220,23 +377,18 @@ impl<'de, D: Deserializer<'de>> Deserializer<'de> for Dedup<'_, D> {
     }
 }
 
-/// The visitor side of [`Dedup`]: wraps maps, sequences and nested deserializers.
+/// The visitor side of [`Dedup`]: captures keys, wraps maps, sequences and
+/// nested deserializers.
 struct Watch<'t, V> {
     inner: V,
     track: &'t RefCell<Track>,
-    is_key: bool,
+    role: Role,
 }
 
 impl<V> Watch<'_, V> {
     fn capture(&self, key: &str) {
-        if self.is_key {
-            let mut track = self.track.borrow_mut();
-            let start = track.keys.len();
-            track.keys.push_str(key);
-            let end = track.keys.len();
-            let hash = fnv1a(key.as_bytes());
-            track.spans.push(Span { hash, start, end });
-            track.captured = true;
+        if self.role != Role::Value {
+            self.track.borrow_mut().capture(key, self.role);
         }
     }
 }
@@ -295,27 +447,34 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Watch<'_, V> {
     }
 
     fn visit_seq<A: SeqAccess<'de>>(self, seq: A) -> Result<V::Value, A::Error> {
-        let (first, frame) = open(self.track, Frame::Seq { index: 0 });
+        let frame = self.track.borrow_mut().open(Frame::Seq { index: 0 });
         let value = self.inner.visit_seq(WatchSeq {
             inner: seq,
             track: self.track,
             frame,
             index: 0,
         });
-        close(self.track, first, frame);
+        self.track.borrow_mut().close(frame);
         value
     }
 
     fn visit_map<A: MapAccess<'de>>(self, map: A) -> Result<V::Value, A::Error> {
-        let (first, frame) = open(self.track, Frame::Map { current: None });
+        let frame = {
+            let mut track = self.track.borrow_mut();
+            let first = track.spans.len();
+            track.open(Frame::Map(MapFrame {
+                first,
+                current: None,
+                pending: false,
+                big: None,
+            }))
+        };
         let value = self.inner.visit_map(WatchMap {
             inner: map,
             track: self.track,
-            first,
             frame,
-            big: None,
         });
-        close(self.track, first, frame);
+        self.track.borrow_mut().close(frame);
         value
     }
 
@@ -327,29 +486,11 @@ impl<'de, V: Visitor<'de>> Visitor<'de> for Watch<'_, V> {
     }
 }
 
-/// Pushes a frame; returns the number of key spans and the frame's index.
-fn open(track: &RefCell<Track>, frame: Frame) -> (usize, usize) {
-    let mut track = track.borrow_mut();
-    track.frames.push(frame);
-    (track.spans.len(), track.frames.len() - 1)
-}
-
-/// Pops a frame and the keys read inside it, however the visitor left it.
-fn close(track: &RefCell<Track>, first: usize, frame: usize) {
-    let mut track = track.borrow_mut();
-    if let Some(span) = track.spans.get(first) {
-        let start = span.start;
-        track.keys.truncate(start);
-    }
-    track.spans.truncate(first);
-    track.frames.truncate(frame);
-}
-
 /// A seed whose deserializer is wrapped in [`Dedup`].
 struct Seed<'t, S> {
     inner: S,
     track: &'t RefCell<Track>,
-    is_key: bool,
+    role: Role,
 }
 
 impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, S> {
@@ -359,27 +500,17 @@ impl<'de, S: DeserializeSeed<'de>> DeserializeSeed<'de> for Seed<'_, S> {
         self.inner.deserialize(Dedup {
             inner: d,
             track: self.track,
-            is_key: self.is_key,
+            role: self.role,
         })
     }
 }
 
-/// Past this many keys a map checks new keys against a hash set instead of a
-/// linear scan: a hostile object with 100,000 keys must not cost 10^10
-/// comparisons. std's SipHash is keyed per process, so keys cannot be chosen to
-/// collide.
-const SCAN_LIMIT: usize = 32;
-
-/// A map that remembers its keys and records the second sighting of any.
+/// A map whose keys are captured and checked (by [`Track::key_read`]).
 struct WatchMap<'t, A> {
     inner: A,
     track: &'t RefCell<Track>,
-    /// The index in `Track::spans` of this map's first key.
-    first: usize,
     /// The index of this map's frame in `Track::frames`.
     frame: usize,
-    /// This map's keys once it has more than [`SCAN_LIMIT`].
-    big: Option<HashSet<Box<[u8]>>>,
 }
 
 impl<'de, A: MapAccess<'de>> MapAccess<'de> for WatchMap<'_, A> {
@@ -389,57 +520,15 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for WatchMap<'_, A> {
         &mut self,
         seed: K,
     ) -> Result<Option<K::Value>, A::Error> {
-        self.track.borrow_mut().captured = false;
+        self.track.borrow_mut().captured = None;
         let key = self.inner.next_key_seed(Seed {
             inner: seed,
             track: self.track,
-            is_key: true,
+            role: Role::Key,
         })?;
-        let mut track = self.track.borrow_mut();
-        if key.is_none() {
-            // The map has ended; `close` pops its keys and frame.
-            return Ok(key);
-        }
-        if !track.captured {
-            // A key not read as a string (never the case in JSON) is not checked;
-            // an empty entry keeps "the last span is the current key" true.
-            let end = track.keys.len();
-            track.spans.push(Span {
-                hash: 0,
-                start: end,
-                end,
-            });
-        }
-        let last = track.spans.len() - 1;
-        track.frames[self.frame] = Frame::Map {
-            current: Some(last),
-        };
-        let key_span = track.spans[last];
-        let bytes = track.keys.as_bytes();
-        let name = &bytes[key_span.start..key_span.end];
-        let earlier = &track.spans[self.first..last];
-        let repeated = if !track.captured {
-            false
-        } else if let Some(set) = &mut self.big {
-            !set.insert(name.into())
-        } else if earlier.len() >= SCAN_LIMIT {
-            let mut set: HashSet<Box<[u8]>> = earlier
-                .iter()
-                .map(|s| bytes[s.start..s.end].into())
-                .collect();
-            let repeated = !set.insert(name.into());
-            self.big = Some(set);
-            repeated
-        } else {
-            // Contract objects have a handful of keys: a linear scan of hashes
-            // beats a hash set, and equal hashes are confirmed byte for byte.
-            earlier
-                .iter()
-                .any(|s| s.hash == key_span.hash && &bytes[s.start..s.end] == name)
-        };
-        if repeated {
-            let pointer = track.pointer_to(&track.keys[key_span.start..key_span.end]);
-            track.duplicates.push(pointer);
+        // At the end of the map (`None`), `close` pops its keys and frame.
+        if key.is_some() {
+            self.track.borrow_mut().key_read(self.frame);
         }
         Ok(key)
     }
@@ -448,7 +537,7 @@ impl<'de, A: MapAccess<'de>> MapAccess<'de> for WatchMap<'_, A> {
         self.inner.next_value_seed(Seed {
             inner: seed,
             track: self.track,
-            is_key: false,
+            role: Role::Value,
         })
     }
 
@@ -473,12 +562,14 @@ impl<'de, A: SeqAccess<'de>> SeqAccess<'de> for WatchSeq<'_, A> {
         &mut self,
         seed: S,
     ) -> Result<Option<S::Value>, A::Error> {
-        self.track.borrow_mut().frames[self.frame] = Frame::Seq { index: self.index };
+        if let Some(frame) = self.track.borrow_mut().frames.get_mut(self.frame) {
+            *frame = Frame::Seq { index: self.index };
+        }
         self.index += 1;
         self.inner.next_element_seed(Seed {
             inner: seed,
             track: self.track,
-            is_key: false,
+            role: Role::Value,
         })
     }
 
@@ -523,7 +614,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for WatchEnum<'_, A> {
         self.inner.newtype_variant_seed(Seed {
             inner: seed,
             track: self.track,
-            is_key: false,
+            role: Role::Value,
         })
     }
 
@@ -531,7 +622,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for WatchEnum<'_, A> {
         let visitor = Watch {
             inner: visitor,
             track: self.track,
-            is_key: false,
+            role: Role::Value,
         };
         self.inner.tuple_variant(len, visitor)
     }
@@ -544,7 +635,7 @@ impl<'de, A: VariantAccess<'de>> VariantAccess<'de> for WatchEnum<'_, A> {
         let visitor = Watch {
             inner: visitor,
             track: self.track,
-            is_key: false,
+            role: Role::Value,
         };
         self.inner.struct_variant(fields, visitor)
     }
