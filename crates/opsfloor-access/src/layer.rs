@@ -26,7 +26,7 @@ use axum::response::{IntoResponse, Response};
 use tower_layer::Layer;
 use tower_service::Service;
 
-use crate::auth::{Authenticator, Denial, Step};
+use crate::auth::{Authenticator, Denial, Principal, Step};
 use crate::config::AccessConfig;
 
 /// The realm named in every challenge.
@@ -134,6 +134,13 @@ where
                 },
                 Step::Denied(denial) => return Ok(unauthorized(auth.config(), denial)),
             };
+            // The proxy's header reaches handlers only when it was the credential:
+            // a handler that logs "the user" must never read one a stranger wrote.
+            if let Some(proxy) = &auth.config().proxy
+                && !matches!(principal, Some(Principal::Proxy(_)))
+            {
+                request.headers_mut().remove(&proxy.header);
+            }
             if let Some(principal) = principal {
                 request.extensions_mut().insert(principal);
             }

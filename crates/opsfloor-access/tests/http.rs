@@ -43,11 +43,16 @@ fn raw(basic: bool) -> AccessToml {
     raw
 }
 
-/// Answers with who the request was allowed as.
+/// Answers with who the request was allowed as, and any proxy user header the
+/// handler can still see.
 async fn whoami(request: Request) -> String {
-    match request.extensions().get::<Principal>() {
+    let who = match request.extensions().get::<Principal>() {
         Some(p) => format!("{p:?}"),
         None => "public".into(),
+    };
+    match request.headers().get("x-forwarded-user") {
+        Some(user) => format!("{who} header={}", user.to_str().unwrap_or("?")),
+        None => who,
     }
 }
 
@@ -235,7 +240,10 @@ async fn the_proxy_header_counts_only_from_trusted_peers() {
     let trusted = get_as(&client_from(PROXY), addr, "/api/v1/floor", &user).await;
     assert_eq!(
         (trusted.status, trusted.body.as_str()),
-        (StatusCode::OK, "Proxy(\"alice@example.com\")")
+        (
+            StatusCode::OK,
+            "Proxy(\"alice@example.com\") header=alice@example.com"
+        )
     );
     let stranger = get_as(&client_from(STRANGER), addr, "/api/v1/floor", &user).await;
     assert_unauthorized(&stranger, "Bearer realm=\"opsfloor\"");
@@ -260,6 +268,15 @@ async fn the_proxy_header_counts_only_from_trusted_peers() {
         .await
         .expect("request");
     assert_eq!(twice.status(), StatusCode::UNAUTHORIZED);
+    // A stranger's header never reaches a handler, whatever lets the request in.
+    let with_token = [bearer(TOKEN), user.clone()].concat();
+    let token = get_as(&client_from(STRANGER), addr, "/api/v1/floor", &with_token).await;
+    assert_eq!(
+        (token.status, token.body.as_str()),
+        (StatusCode::OK, "Token(1)")
+    );
+    let public = get_as(&client_from(STRANGER), addr, "/health", &user).await;
+    assert_eq!(public.body, "public");
     // A stranger still gets in with a token.
     let token = get_as(
         &client_from(STRANGER),
