@@ -126,6 +126,19 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// `name` parsed by any parser (e.g. the contract's `parse_timestamp` for
+    /// `since`), if given; the parser's error becomes a [`QueryError`] naming the
+    /// parameter.
+    pub fn parsed<T, E: std::fmt::Display>(
+        &self,
+        name: &str,
+        parse: impl FnOnce(&str) -> Result<T, E>,
+    ) -> Result<Option<T>, QueryError> {
+        self.get(name)
+            .map(|v| parse(v).map_err(|e| QueryError::new(name, e.to_string())))
+            .transpose()
+    }
+
     /// `name` parsed as a window ([`parse_window`]), if given.
     pub fn window(&self, name: &str) -> Result<Option<Duration>, QueryError> {
         self.get(name)
@@ -322,6 +335,23 @@ mod tests {
         assert_eq!(bad.parameter, "query");
         let bad = Query::parse("=1", &["window"]).expect_err("no name");
         assert_eq!(bad.to_string(), "query: a parameter has no name: \"=1\"");
+        let q = Query::parse(
+            "since=2026-01-07T12%3A00%3A00Z&limit=x",
+            &["since", "limit"],
+        )
+        .expect("valid");
+        assert_eq!(
+            q.parsed("since", |v| v
+                .strip_suffix('Z')
+                .map(str::to_owned)
+                .ok_or("expected a Z")),
+            Ok(Some("2026-01-07T12:00:00".to_owned()))
+        );
+        let e = q
+            .parsed("limit", str::parse::<u8>)
+            .expect_err("not a number");
+        assert_eq!(e.to_string(), "limit: invalid digit found in string");
+        assert_eq!(q.parsed("other", str::parse::<u8>), Ok(None));
         // The panic: `3%C3%A9` decodes to "3é".
         let q = Query::parse("window=3%C3%A9", &["window"]).expect("decodes");
         assert_eq!(
