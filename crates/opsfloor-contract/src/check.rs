@@ -9,10 +9,19 @@
 //!
 //! The common case is fast: a valid document is deserialised straight into
 //! [`Document`]. Only when that fails do we build a `serde_json::Value` and walk it
-//! against [`DOCUMENT`], a table of every field, to name *all* the problems rather
+//! against `DOCUMENT`, a table of every field, to name *all* the problems rather
 //! than serde's first one.
+//!
+//! Both paths watch for duplicate keys at any depth while they deserialise (one
+//! pass, see `duplicate.rs`): a document with two `status` objects says two
+//! things, so each duplicate is a [`ProblemKind::Duplicate`] at its JSON pointer
+//! and the document is invalid, instead of the last key silently winning.
+
+use std::cell::RefCell;
 
 use serde_json::Value;
+
+use crate::duplicate::{Track, deserialize_object, deserialize_value};
 
 use crate::document::Document;
 use crate::kind::{ServiceKind, State};
@@ -56,6 +65,9 @@ pub enum ProblemKind {
     },
     /// The value has the right type but is not acceptable.
     Invalid(String),
+    /// The key appears more than once in its object; the pointer names the
+    /// second (and any later) occurrence.
+    Duplicate,
 }
 
 impl Problem {
@@ -79,6 +91,10 @@ impl std::fmt::Display for Problem {
                 write!(f, "{at}: expected {expected}, found {found}")
             }
             ProblemKind::Invalid(message) => write!(f, "{at}: {message}"),
+            ProblemKind::Duplicate => write!(
+                f,
+                "{at}: duplicate key; the object names it more than once, so neither value can be trusted"
+            ),
         }
     }
 }
@@ -86,9 +102,11 @@ impl std::fmt::Display for Problem {
 /// A received document after checking.
 #[derive(Debug, Clone, PartialEq)]
 pub struct Received {
-    /// The typed document, when its shape fits the types (it may still lack a name).
+    /// The typed document, when its shape fits the types (it may still lack a
+    /// name) and no key is duplicated.
     pub document: Option<Document>,
-    /// Everything wrong with it, in document order; empty when valid.
+    /// Everything wrong with it: duplicate keys first, then the rest in document
+    /// order; empty when valid.
     pub problems: Vec<Problem>,
 }
 
@@ -121,31 +139,36 @@ impl Received {
 /// skipped: some services' JSON writers emit one, and it carries no meaning.
 pub fn parse_document(text: &str) -> Result<Received, MalformedJson> {
     let text = text.strip_prefix('\u{feff}').unwrap_or(text);
-    match deserialize_object(text) {
-        Ok(document) => {
+    let track = RefCell::new(Track::new());
+    match deserialize_object(text, &track) {
+        Ok(document) if track.borrow().is_clean() => {
             let problems = empty_names(&document);
             Ok(Received {
                 document: Some(document),
                 problems,
             })
         }
-        // Not a `Document`: either not JSON at all, or JSON of the wrong shape. The
-        // error's category cannot tell these apart reliably (serde_json reports a
-        // sequence where an enum belongs as a syntax error), so parse again as a
-        // plain value: only that parse decides whether the text is JSON.
-        Err(_) => {
-            let value: Value = serde_json::from_str(text).map_err(malformed)?;
-            Ok(check_value(&value))
+        // Not a `Document` (or one with a duplicate key): either not JSON at all, or
+        // JSON of the wrong shape. The error's category cannot tell these apart
+        // reliably (serde_json reports a sequence where an enum belongs as a syntax
+        // error), so parse again as a plain value: only that parse decides whether
+        // the text is JSON, and it lists every duplicate, not only the first.
+        _ => {
+            let track = RefCell::new(Track::new());
+            let value = deserialize_value(text, &track).map_err(malformed)?;
+            let mut received = check_value(&value);
+            let duplicates = track.into_inner().into_duplicates();
+            if !duplicates.is_empty() {
+                received.document = None;
+                let found = duplicates.into_iter().map(|pointer| Problem {
+                    pointer,
+                    kind: ProblemKind::Duplicate,
+                });
+                received.problems.splice(0..0, found);
+            }
+            Ok(received)
         }
     }
-}
-
-/// Deserialises a whole document, accepting only a JSON object at the top.
-fn deserialize_object(text: &str) -> Result<Document, serde_json::Error> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let document = crate::document::map_only::required(&mut de)?;
-    de.end()?;
-    Ok(document)
 }
 
 /// Checks an already-parsed JSON value.
@@ -203,7 +226,7 @@ fn malformed(e: serde_json::Error) -> MalformedJson {
 }
 
 /// The names the contract requires to be non-empty (the fast path's twin of `Shape::Name`).
-fn empty_names(doc: &Document) -> Vec<Problem> {
+pub(crate) fn empty_names(doc: &Document) -> Vec<Problem> {
     [
         ("/service_name", &doc.service_name),
         ("/repo_id", &doc.repo_id),

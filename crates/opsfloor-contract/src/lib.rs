@@ -24,6 +24,7 @@ pub mod builder;
 pub mod calendar;
 pub mod check;
 pub mod document;
+mod duplicate;
 pub mod kind;
 pub mod reason;
 pub mod rollup;

@@ -51,6 +51,9 @@ enum Command {
     /// The history store: migrate, export (JSON Lines), import.
     #[command(subcommand)]
     History(cmd::history::Command),
+    /// Credentials for `[access]`: `token new` (a bearer token and its SHA-256), `token basic` (an argon2 password hash).
+    #[command(subcommand)]
+    Token(cmd::token::Command),
 }
 
 fn main() -> ExitCode {
@@ -74,6 +77,7 @@ fn main() -> ExitCode {
         Command::Report(args) => cmd::report::run(&args),
         Command::Demo(args) => cmd::demo::run(&args),
         Command::History(command) => cmd::history::run(&command),
+        Command::Token(command) => cmd::token::run(&command),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

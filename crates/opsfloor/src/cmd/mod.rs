@@ -9,6 +9,7 @@ pub mod probe;
 pub mod report;
 pub mod serve;
 pub mod serve_util;
+pub mod token;
 pub mod validate;
 
 use std::io::Write;
