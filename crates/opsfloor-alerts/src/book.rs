@@ -1,0 +1,257 @@
+//! [`AlertBook`]: the pure state machine from observations to firing alerts and to
+//! the changes (fired, resolved) that the sinks deliver.
+//!
+//! The book keys alerts by subject (the floor, or one service of it). An
+//! observation either calls for an alert ([`alert_for`]) or not; comparing that with
+//! what is already firing gives at most two changes:
+//!
+//! - nothing firing, alert wanted: **fired**;
+//! - firing, no alert wanted (calm, maintenance, optional): **resolved**;
+//! - firing with other labels (a new state, reason or severity): the old alert
+//!   **resolved**, then the new one **fired**. Labels are an alert's identity in
+//!   Alertmanager, so a changed label is a different alert;
+//! - firing with the same labels: the annotations are refreshed, no change.
+//!
+//! Times are parameters: `wall` is the wall-clock instant of the observation
+//! (Alertmanager's `startsAt`/`endsAt` are wall-clock even when the floor runs on a
+//! simulated clock), read by the caller. So the book is deterministic: the same
+//! observations at the same wall times give the same changes and the same keys.
+
+use std::collections::BTreeMap;
+
+use jiff::Timestamp;
+use serde::{Deserialize, Serialize};
+use sha2::{Digest, Sha256};
+
+use crate::rules::{Alert, AlertSettings, Observation, Subject, alert_for};
+
+/// Whether an alert is firing or has resolved: the webhook's `status`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[serde(rename_all = "snake_case")]
+pub enum Status {
+    /// The alert began.
+    Firing,
+    /// The alert ended.
+    Resolved,
+}
+
+impl Status {
+    /// The wire name.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Status::Firing => "firing",
+            Status::Resolved => "resolved",
+        }
+    }
+}
+
+/// An alert that is firing now.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Firing {
+    /// The alert (its labels never change while it fires; annotations may).
+    pub alert: Alert,
+    /// The wall-clock instant it began.
+    pub starts_at: Timestamp,
+    /// [`fingerprint`] of its labels and start.
+    pub fingerprint: String,
+}
+
+/// One alert change, for the sinks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Change {
+    /// Fired or resolved.
+    pub status: Status,
+    /// The alert as it was when the change happened.
+    pub alert: Alert,
+    /// When the alert began (wall clock).
+    pub starts_at: Timestamp,
+    /// When it ended (wall clock); `None` while firing.
+    pub ends_at: Option<Timestamp>,
+    /// [`fingerprint`] of its labels and start: the same for its fired and resolved changes.
+    pub fingerprint: String,
+    /// Unique per change: `<fingerprint>-firing` or `<fingerprint>-resolved`. A
+    /// receiver that sees a key twice (a retry, a resend after restart) drops the copy.
+    pub idempotency_key: String,
+}
+
+impl Change {
+    fn new(status: Status, firing: &Firing, ends_at: Option<Timestamp>) -> Change {
+        Change {
+            status,
+            alert: firing.alert.clone(),
+            starts_at: firing.starts_at,
+            ends_at,
+            fingerprint: firing.fingerprint.clone(),
+            idempotency_key: format!("{}-{}", firing.fingerprint, status.as_str()),
+        }
+    }
+}
+
+/// A deterministic identity for one alert instance: the first 16 bytes of
+/// SHA-256 over the labels (sorted, as JSON) and `startsAt` (nanoseconds since the
+/// Unix epoch), in lowercase hex.
+pub fn fingerprint(alert: &Alert, starts_at: Timestamp) -> String {
+    let mut hash = Sha256::new();
+    for (name, value) in &alert.labels {
+        // Length-prefixed, so no choice of label text can collide with another.
+        hash.update((name.len() as u64).to_be_bytes());
+        hash.update(name.as_bytes());
+        hash.update((value.len() as u64).to_be_bytes());
+        hash.update(value.as_bytes());
+    }
+    hash.update(starts_at.as_nanosecond().to_be_bytes());
+    let digest = hash.finalize();
+    hex::encode(&digest[..16])
+}
+
+/// Which alert slot an observation fills: the floor, or one service by name (not by
+/// kind or criticality, so that an inventory reload that changes those still
+/// resolves the old alert).
+type Key = (String, Option<String>);
+
+fn key_of(subject: &Subject) -> Key {
+    (
+        subject.floor().to_owned(),
+        subject.service().map(str::to_owned),
+    )
+}
+
+/// The set of firing alerts, changed only by observations.
+#[derive(Debug, Clone, Default)]
+pub struct AlertBook {
+    settings: AlertSettings,
+    firing: BTreeMap<Key, Firing>,
+}
+
+impl AlertBook {
+    /// An empty book that applies these settings.
+    pub fn new(settings: AlertSettings) -> AlertBook {
+        AlertBook {
+            settings,
+            firing: BTreeMap::new(),
+        }
+    }
+
+    /// Takes one observation made at wall-clock `wall`; returns the changes it
+    /// causes (none, one, or a resolve followed by a fire).
+    pub fn observe(&mut self, obs: &Observation, wall: Timestamp) -> Vec<Change> {
+        let key = key_of(&obs.subject);
+        let wanted = alert_for(obs, &self.settings);
+        let mut changes = Vec::new();
+        if let Some(current) = self.firing.get_mut(&key) {
+            match &wanted {
+                Some(alert) if alert.labels == current.alert.labels => {
+                    current.alert.annotations = alert.annotations.clone();
+                    return changes;
+                }
+                _ => {
+                    changes.push(Change::new(Status::Resolved, current, Some(wall)));
+                    self.firing.remove(&key);
+                }
+            }
+        }
+        if let Some(alert) = wanted {
+            let firing = Firing {
+                fingerprint: fingerprint(&alert, wall),
+                alert,
+                starts_at: wall,
+            };
+            changes.push(Change::new(Status::Firing, &firing, None));
+            self.firing.insert(key, firing);
+        }
+        changes
+    }
+
+    /// Resolves the subject's alert, if any: for a service removed from the
+    /// inventory, or a floor shutting down cleanly.
+    pub fn forget(&mut self, subject: &Subject, wall: Timestamp) -> Option<Change> {
+        self.firing
+            .remove(&key_of(subject))
+            .map(|f| Change::new(Status::Resolved, &f, Some(wall)))
+    }
+
+    /// The firing alerts, floor first then services by name.
+    pub fn firing(&self) -> impl Iterator<Item = &Firing> {
+        self.firing.values()
+    }
+
+    /// How many alerts are firing.
+    pub fn len(&self) -> usize {
+        self.firing.len()
+    }
+
+    /// True when nothing is firing.
+    pub fn is_empty(&self) -> bool {
+        self.firing.is_empty()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use opsfloor_contract::{ReasonCode, State};
+
+    use super::*;
+
+    fn obs(state: State, reasons: &[ReasonCode]) -> Observation {
+        Observation {
+            subject: Subject::Floor {
+                floor: "trading-floor".into(),
+            },
+            state,
+            reasons: reasons.to_vec(),
+            contributors: Vec::new(),
+            since: Timestamp::UNIX_EPOCH,
+            market_open: true,
+            in_maintenance: false,
+            dashboard_url: "http://floor.example/".into(),
+        }
+    }
+
+    fn at(s: i64) -> Timestamp {
+        Timestamp::from_second(1_800_000_000 + s).expect("in range")
+    }
+
+    #[test]
+    fn fire_change_and_resolve() {
+        let mut book = AlertBook::new(AlertSettings::default());
+        assert!(book.observe(&obs(State::Ok, &[]), at(0)).is_empty());
+        let fired = book.observe(&obs(State::Halted, &[ReasonCode::KillSwitch]), at(1));
+        assert_eq!(fired.len(), 1);
+        assert_eq!(fired[0].status, Status::Firing);
+        assert_eq!(fired[0].starts_at, at(1));
+        assert!(fired[0].idempotency_key.ends_with("-firing"));
+        // The same labels again: nothing new.
+        assert!(
+            book.observe(&obs(State::Halted, &[ReasonCode::KillSwitch]), at(2))
+                .is_empty()
+        );
+        // Another reason: the old alert resolves and a new one fires.
+        let moved = book.observe(&obs(State::Halted, &[ReasonCode::MarketdataStale]), at(3));
+        let statuses: Vec<Status> = moved.iter().map(|c| c.status).collect();
+        assert_eq!(statuses, [Status::Resolved, Status::Firing]);
+        assert_eq!(moved[0].fingerprint, fired[0].fingerprint);
+        assert_eq!(moved[0].ends_at, Some(at(3)));
+        let calm = book.observe(
+            &obs(State::MarketClosed, &[ReasonCode::MarketClosed]),
+            at(4),
+        );
+        assert_eq!(calm.len(), 1);
+        assert_eq!(calm[0].status, Status::Resolved);
+        assert_eq!(calm[0].fingerprint, moved[1].fingerprint);
+        assert!(book.is_empty());
+    }
+
+    #[test]
+    fn maintenance_resolves_and_forget_resolves() {
+        let mut book = AlertBook::new(AlertSettings::default());
+        let mut o = obs(State::Degraded, &[ReasonCode::HeartbeatStale]);
+        assert_eq!(book.observe(&o, at(0)).len(), 1);
+        o.in_maintenance = true;
+        assert_eq!(book.observe(&o, at(1))[0].status, Status::Resolved);
+        o.in_maintenance = false;
+        assert_eq!(book.observe(&o, at(2)).len(), 1);
+        let gone = book.forget(&o.subject, at(3)).expect("was firing");
+        assert_eq!(gone.status, Status::Resolved);
+        assert_eq!(book.forget(&o.subject, at(4)), None);
+    }
+}

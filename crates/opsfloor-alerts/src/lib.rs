@@ -1,0 +1,12 @@
+//! Alerts that stay calm.
+
+pub mod book;
+pub mod clock;
+pub mod rules;
+
+pub use book::{AlertBook, Change, Firing, Status, fingerprint};
+pub use clock::{SystemClock, WallClock};
+pub use rules::{
+    Alert, AlertSettings, FLOOR_ALERT, Observation, SERVICE_ALERT, Severity, Subject, alert_for,
+    is_calm, severity_of,
+};
