@@ -1,9 +1,11 @@
 //! Alerts that stay calm.
 
+pub mod alertmanager;
 pub mod book;
 pub mod clock;
 pub mod rules;
 
+pub use alertmanager::{AlertmanagerSettings, AlertmanagerSink, AlertmanagerTarget};
 pub use book::{AlertBook, Change, Firing, Status, fingerprint};
 pub use clock::{SystemClock, WallClock};
 pub use rules::{

@@ -1,0 +1,177 @@
+//! The Alertmanager sink against a real Alertmanager (Debian's
+//! `prometheus-alertmanager`, started by opsfloor-testkit), over loopback.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use jiff::Timestamp;
+use opsfloor_alerts::{
+    AlertBook, AlertSettings, AlertmanagerSettings, AlertmanagerSink, AlertmanagerTarget, Change,
+    Observation, Subject, SystemClock,
+};
+use opsfloor_contract::{ReasonCode, State};
+use opsfloor_testkit::Alertmanager;
+use serde_json::Value;
+use tokio::time::Instant;
+
+fn floor(state: State, reasons: &[ReasonCode]) -> Observation {
+    Observation {
+        subject: Subject::Floor {
+            floor: "trading-floor".into(),
+        },
+        state,
+        reasons: reasons.to_vec(),
+        contributors: vec!["whale-strategy".into()],
+        since: "2026-01-07T15:00:00Z".parse().expect("timestamp"),
+        market_open: true,
+        in_maintenance: false,
+        dashboard_url: "http://127.0.0.1:8080/".into(),
+    }
+}
+
+fn target(am: &Alertmanager) -> AlertmanagerTarget {
+    AlertmanagerTarget {
+        url: am.url().parse().expect("url"),
+        bearer_token: None,
+    }
+}
+
+/// The alerts Alertmanager's API lists now.
+async fn listed(am_url: &str) -> Vec<Value> {
+    let answer = reqwest::get(format!("{am_url}/api/v2/alerts"))
+        .await
+        .expect("GET /api/v2/alerts");
+    assert!(answer.status().is_success());
+    let body: Value = answer.json().await.expect("json");
+    body.as_array().cloned().unwrap_or_default()
+}
+
+/// The listed alerts named `OpsfloorFloorState` that have not ended.
+async fn floor_alerts(am_url: &str) -> Vec<Value> {
+    let now = Timestamp::now();
+    listed(am_url)
+        .await
+        .into_iter()
+        .filter(|a| a["labels"]["alertname"] == "OpsfloorFloorState")
+        .filter(|a| {
+            a["endsAt"]
+                .as_str()
+                .and_then(|t| t.parse::<Timestamp>().ok())
+                .is_some_and(|end| end > now)
+        })
+        .collect()
+}
+
+/// Polls until `f` holds, for at most 15 s.
+async fn eventually<F, Fut>(what: &str, mut f: F)
+where
+    F: FnMut() -> Fut,
+    Fut: std::future::Future<Output = bool>,
+{
+    let deadline = Instant::now() + Duration::from_secs(15);
+    while !f().await {
+        assert!(Instant::now() < deadline, "timed out waiting for {what}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_kill_switch_fires_in_alertmanager_and_resolves() {
+    let am = tokio::task::block_in_place(Alertmanager::start).expect("alertmanager");
+    let url = am.url();
+    let mut book = AlertBook::new(AlertSettings::default());
+    let mut sink = AlertmanagerSink::new(
+        vec![target(&am)],
+        AlertmanagerSettings::default(),
+        Arc::new(SystemClock),
+    )
+    .expect("sink");
+
+    let fired = book.observe(
+        &floor(State::Halted, &[ReasonCode::KillSwitch]),
+        Timestamp::now(),
+    );
+    sink.apply(&fired, Instant::now());
+    let outcomes = sink.send_due(Instant::now()).await;
+    assert_eq!(outcomes.len(), 1);
+    assert!(outcomes[0].result.is_ok(), "{:?}", outcomes[0].result);
+    assert_eq!(outcomes[0].alerts, 1);
+
+    eventually("the alert in Alertmanager", || async {
+        floor_alerts(&url).await.len() == 1
+    })
+    .await;
+    let alert = floor_alerts(&url).await.remove(0);
+    let labels = &alert["labels"];
+    assert_eq!(labels["floor"], "trading-floor");
+    assert_eq!(labels["state"], "HALTED");
+    assert_eq!(labels["reason"], "KILL_SWITCH");
+    assert_eq!(labels["severity"], "page");
+    assert_eq!(
+        alert["annotations"]["runbook"],
+        "Find who engaged the kill switch and why before releasing it"
+    );
+    assert_eq!(alert["generatorURL"], "http://127.0.0.1:8080/");
+    // endsAt is four resend intervals (4 min) ahead.
+    let ends: Timestamp = alert["endsAt"]
+        .as_str()
+        .expect("endsAt")
+        .parse()
+        .expect("ts");
+    let ahead = ends.duration_since(Timestamp::now()).as_secs();
+    assert!((200..=241).contains(&ahead), "endsAt {ahead} s ahead");
+
+    let resolved = book.observe(&floor(State::Ok, &[]), Timestamp::now());
+    sink.apply(&resolved, Instant::now());
+    let outcomes = sink.send_due(Instant::now()).await;
+    assert!(outcomes[0].result.is_ok(), "{:?}", outcomes[0].result);
+    eventually("the alert resolved", || async {
+        floor_alerts(&url).await.is_empty()
+    })
+    .await;
+    assert_eq!(sink.firing_count(), 0);
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alertmanager_that_was_down_gets_the_current_picture_when_back() {
+    let mut am = tokio::task::block_in_place(Alertmanager::start).expect("alertmanager");
+    let url = am.url();
+    let settings = AlertmanagerSettings {
+        retry_interval: Duration::from_millis(200),
+        ..AlertmanagerSettings::default()
+    };
+    let sink =
+        AlertmanagerSink::new(vec![target(&am)], settings, Arc::new(SystemClock)).expect("sink");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Change>>();
+    let running = tokio::spawn(sink.run(rx));
+    let mut book = AlertBook::new(AlertSettings::default());
+
+    // Stalled market data fires while Alertmanager is up...
+    let stale = floor(State::Halted, &[ReasonCode::MarketdataStale]);
+    tx.send(book.observe(&stale, Timestamp::now()))
+        .expect("send");
+    eventually("the first alert", || async {
+        floor_alerts(&url)
+            .await
+            .iter()
+            .any(|a| a["labels"]["reason"] == "MARKETDATA_STALE")
+    })
+    .await;
+
+    // ...then Alertmanager goes down (and forgets: its storage is only written on
+    // shutdown), the state changes to a kill switch, and Alertmanager comes back.
+    am.stop();
+    let halted = floor(State::Halted, &[ReasonCode::KillSwitch]);
+    tx.send(book.observe(&halted, Timestamp::now()))
+        .expect("send");
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    tokio::task::block_in_place(|| am.restart()).expect("restart");
+
+    eventually("the current picture after the restart", || async {
+        let alerts = floor_alerts(&url).await;
+        alerts.len() == 1 && alerts[0]["labels"]["reason"] == "KILL_SWITCH"
+    })
+    .await;
+    drop(tx);
+    running.await.expect("sink task");
+}
