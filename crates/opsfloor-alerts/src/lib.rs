@@ -4,6 +4,7 @@ pub mod alertmanager;
 pub mod book;
 pub mod clock;
 pub mod rules;
+pub mod webhook;
 
 pub use alertmanager::{AlertmanagerSettings, AlertmanagerSink, AlertmanagerTarget};
 pub use book::{AlertBook, Change, Firing, Status, fingerprint};
@@ -11,4 +12,7 @@ pub use clock::{SystemClock, WallClock};
 pub use rules::{
     Alert, AlertSettings, FLOOR_ALERT, Observation, SERVICE_ALERT, Severity, Subject, alert_for,
     is_calm, severity_of,
+};
+pub use webhook::{
+    Backoff, Jitter, RandomJitter, WebhookError, WebhookFormat, WebhookSink, WebhookTarget,
 };
