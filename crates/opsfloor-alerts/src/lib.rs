@@ -1,4 +1,55 @@
-//! Alerts that stay calm.
+//! Alerts that stay calm: pages only for what needs a person, never for the expected.
+//!
+//! A functional core with thin shells, like the rest of opsfloor:
+//!
+//! - **Rules** ([`rules`], pure): [`alert_for`] turns one [`Observation`] (the floor
+//!   or a service, its displayed state and reasons, whether its market is open,
+//!   whether a maintenance window covers it) into an [`Alert`] or nothing. `OK`,
+//!   `MARKET_CLOSED`, `OFFLINE [EXECUTION_DISABLED]`, optional services and anything
+//!   in maintenance never alert. Severity is `page` for a critical reason and
+//!   `ticket` otherwise; a page becomes a ticket while the market is closed
+//!   (`page_only_when_market_open`), except for a kill switch.
+//! - **Book** ([`book`], pure): [`AlertBook`] keeps what is firing and turns each
+//!   observation into [`Change`]s (fired, resolved), each with a deterministic
+//!   fingerprint (labels + `startsAt`) and idempotency key. It reads no clock: the
+//!   wall-clock instant is a parameter.
+//! - **Maintenance windows** ([`maintenance`], pure): one-off (RFC 3339) or weekly
+//!   in a venue's time zone; [`MaintenanceWindow::is_in_window`].
+//! - **Configuration** ([`config`]): `[alerts]`, `[[alerts.alertmanager]]`,
+//!   `[[alerts.webhook]]`; [`AlertsConfig::resolve`] reads secrets from the
+//!   environment and names the field of every problem.
+//! - **Sinks** (the shells): [`AlertmanagerSink`] posts to Alertmanager's API v2 as
+//!   Prometheus does (resend every interval with `endsAt` ahead, resolved with
+//!   `endsAt` = when it resolved, several Alertmanagers, a failing one retried with
+//!   the current picture); [`WebhookSink`] posts one signed JSON body per change,
+//!   retried with exponential backoff and full jitter.
+//!
+//! # The webhook signature
+//!
+//! `X-Opsfloor-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
+//! plus `Idempotency-Key: <fingerprint>-<firing|resolved>`. Verify with
+//! [`webhook::verify`]: recompute the MAC over the raw body, compare in constant
+//! time, and refuse a `t` far from your clock. See [`webhook`] for the body.
+//!
+//! # Wiring (for the floor)
+//!
+//! ```no_run
+//! # async fn wire(config: &str) -> Result<(), Box<dyn std::error::Error>> {
+//! use std::sync::Arc;
+//! use opsfloor_alerts::*;
+//!
+//! let resolved = AlertsConfig::from_toml(config)?.resolve(|k| std::env::var(k).ok())?;
+//! let clock: Arc<dyn WallClock> = Arc::new(SystemClock);
+//! let mut book = AlertBook::new(resolved.rules);
+//! let sink = AlertmanagerSink::new(resolved.alertmanagers, resolved.alertmanager, clock.clone())?;
+//! let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+//! tokio::spawn(sink.run(rx));
+//! # let observation: Observation = todo!();
+//! // On every transition of the displayed state:
+//! let changes = book.observe(&observation, clock.now());
+//! tx.send(changes)?;
+//! # Ok(()) }
+//! ```
 
 pub mod alertmanager;
 pub mod book;
