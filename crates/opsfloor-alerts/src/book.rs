@@ -23,6 +23,8 @@ use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 use sha2::{Digest, Sha256};
 
+#[cfg(doc)]
+use crate::rules::watchdog_alert;
 use crate::rules::{Alert, AlertSettings, Observation, Subject, alert_for};
 
 /// Whether an alert is firing or has resolved: the webhook's `status`.
@@ -104,16 +106,24 @@ pub fn fingerprint(alert: &Alert, starts_at: Timestamp) -> String {
     hex::encode(&digest[..16])
 }
 
-/// Which alert slot an observation fills: the floor, or one service by name (not by
-/// kind or criticality, so that an inventory reload that changes those still
-/// resolves the old alert).
-type Key = (String, Option<String>);
+/// Which alert slot an observation fills: the floor, its watchdog, or one service
+/// by name (not by kind or criticality, so that an inventory reload that changes
+/// those still resolves the old alert).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord)]
+enum Slot {
+    Floor,
+    Watchdog,
+    Service(String),
+}
+
+type Key = (String, Slot);
 
 fn key_of(subject: &Subject) -> Key {
-    (
-        subject.floor().to_owned(),
-        subject.service().map(str::to_owned),
-    )
+    let slot = match subject.service() {
+        None => Slot::Floor,
+        Some(service) => Slot::Service(service.to_owned()),
+    };
+    (subject.floor().to_owned(), slot)
 }
 
 /// The set of firing alerts, changed only by observations.
@@ -135,8 +145,24 @@ impl AlertBook {
     /// Takes one observation made at wall-clock `wall`; returns the changes it
     /// causes (none, one, or a resolve followed by a fire).
     pub fn observe(&mut self, obs: &Observation, wall: Timestamp) -> Vec<Change> {
-        let key = key_of(&obs.subject);
         let wanted = alert_for(obs, &self.settings);
+        self.settle(key_of(&obs.subject), wanted, wall)
+    }
+
+    /// Sets the floor's watchdog from [`watchdog_alert`]: fired while polling is
+    /// healthy, resolved once it has stalled. Call it after every poll cycle and on
+    /// a timer (a stalled loop calls nothing, so the timer is what notices).
+    pub fn watchdog(
+        &mut self,
+        watchdog: Option<Alert>,
+        floor: &str,
+        wall: Timestamp,
+    ) -> Vec<Change> {
+        self.settle((floor.to_owned(), Slot::Watchdog), watchdog, wall)
+    }
+
+    /// Compares the wanted alert for a slot with what fires there.
+    fn settle(&mut self, key: Key, wanted: Option<Alert>, wall: Timestamp) -> Vec<Change> {
         let mut changes = Vec::new();
         if let Some(current) = self.firing.get_mut(&key) {
             match &wanted {
@@ -170,7 +196,7 @@ impl AlertBook {
             .map(|f| Change::new(Status::Resolved, &f, Some(wall)))
     }
 
-    /// The firing alerts, floor first then services by name.
+    /// The firing alerts: per floor, the floor's, the watchdog, then services by name.
     pub fn firing(&self) -> impl Iterator<Item = &Firing> {
         self.firing.values()
     }
@@ -239,6 +265,29 @@ mod tests {
         assert_eq!(calm[0].status, Status::Resolved);
         assert_eq!(calm[0].fingerprint, moved[1].fingerprint);
         assert!(book.is_empty());
+    }
+
+    #[test]
+    fn the_watchdog_has_its_own_slot() {
+        let mut book = AlertBook::new(AlertSettings::default());
+        let second = std::time::Duration::from_secs(1);
+        let dog =
+            crate::rules::watchdog_alert("trading-floor", at(0), Some(at(0)), at(1), second, "");
+        assert_eq!(book.watchdog(dog.clone(), "trading-floor", at(1)).len(), 1);
+        assert_eq!(
+            book.observe(&obs(State::Halted, &[ReasonCode::KillSwitch]), at(1))
+                .len(),
+            1
+        );
+        assert!(book.watchdog(dog, "trading-floor", at(2)).is_empty());
+        assert_eq!(book.len(), 2);
+        let stalled = book.watchdog(None, "trading-floor", at(9));
+        assert_eq!(stalled[0].status, Status::Resolved);
+        assert_eq!(
+            stalled[0].alert.label("alertname"),
+            Some("OpsfloorWatchdog")
+        );
+        assert_eq!(book.len(), 1);
     }
 
     #[test]

@@ -65,8 +65,8 @@ pub use clock::{SystemClock, WallClock};
 pub use config::{AlertsConfig, ConfigErrors, ConfigProblem, ResolvedAlerts};
 pub use maintenance::{MaintenanceWindow, Schedule, Scope};
 pub use rules::{
-    Alert, AlertSettings, FLOOR_ALERT, Observation, SERVICE_ALERT, Severity, Subject, alert_for,
-    is_calm, severity_of,
+    Alert, AlertSettings, FLOOR_ALERT, Observation, SERVICE_ALERT, STALLED_AFTER_INTERVALS,
+    Severity, Subject, WATCHDOG_ALERT, alert_for, is_calm, severity_of, watchdog_alert,
 };
 pub use webhook::{
     Backoff, Jitter, RandomJitter, WebhookError, WebhookFormat, WebhookSink, WebhookTarget,

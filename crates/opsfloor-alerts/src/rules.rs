@@ -22,6 +22,11 @@ use serde::{Deserialize, Serialize};
 pub const FLOOR_ALERT: &str = "OpsfloorFloorState";
 /// The alert name of one service's state.
 pub const SERVICE_ALERT: &str = "OpsfloorServiceState";
+/// The alert that always fires while the floor polls: route it to a dead man's switch.
+pub const WATCHDOG_ALERT: &str = "OpsfloorWatchdog";
+
+/// How many poll intervals without a completed cycle count as a stalled floor.
+pub const STALLED_AFTER_INTERVALS: u32 = 3;
 
 /// What an observation is about: the floor as a whole, or one of its services.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -252,6 +257,58 @@ fn annotations(obs: &Observation) -> BTreeMap<String, String> {
     ])
 }
 
+/// The watchdog: an alert that fires as long as the floor's polling is healthy
+/// (the last completed poll cycle at most [`STALLED_AFTER_INTERVALS`] intervals
+/// ago), the kube-prometheus pattern. Route it to a dead man's switch, which pages
+/// when it *stops*: a floor that died, hung, or lost its way to Alertmanager.
+///
+/// `last_cycle` and `now` are on the floor's own clock (simulated or not); `None`
+/// before the first cycle, which counts as healthy for the first three intervals
+/// from `started`.
+pub fn watchdog_alert(
+    floor: &str,
+    started: Timestamp,
+    last_cycle: Option<Timestamp>,
+    now: Timestamp,
+    poll_interval: std::time::Duration,
+    dashboard_url: &str,
+) -> Option<Alert> {
+    let since = last_cycle.unwrap_or(started);
+    let allowed = poll_interval.saturating_mul(STALLED_AFTER_INTERVALS);
+    let allowed = jiff::SignedDuration::try_from(allowed).unwrap_or(jiff::SignedDuration::MAX);
+    if now.duration_since(since) > allowed {
+        return None;
+    }
+    let labels = BTreeMap::from([
+        ("alertname".to_owned(), WATCHDOG_ALERT.to_owned()),
+        ("floor".to_owned(), floor.to_owned()),
+        ("severity".to_owned(), "none".to_owned()),
+    ]);
+    let annotations = BTreeMap::from([
+        (
+            "summary".to_owned(),
+            format!("{floor} is polling: its alerting pipeline works"),
+        ),
+        (
+            "description".to_owned(),
+            format!(
+                "This alert always fires while {floor} completes poll cycles. It stops when \
+                 polling stalls for more than {STALLED_AFTER_INTERVALS} intervals, or when \
+                 the floor or its path to Alertmanager is gone."
+            ),
+        ),
+        (
+            "runbook".to_owned(),
+            "Route this alert to a dead man's switch; if the switch fires, check that the floor runs and polls".to_owned(),
+        ),
+        ("dashboard".to_owned(), dashboard_url.to_owned()),
+    ]);
+    Some(Alert {
+        labels,
+        annotations,
+    })
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -319,6 +376,23 @@ mod tests {
         assert_eq!(severity_of(&obs, &off), Severity::Page);
         let warn = floor(State::Degraded, &[ReasonCode::MarketdataStale]);
         assert_eq!(severity_of(&warn, &off), Severity::Ticket);
+    }
+
+    #[test]
+    fn the_watchdog_fires_until_polling_stalls_for_three_intervals() {
+        let t0: Timestamp = "2026-01-07T15:00:00Z".parse().expect("ts");
+        let at = |s: i64| t0 + jiff::SignedDuration::from_secs(s);
+        let second = std::time::Duration::from_secs(1);
+        let dog = |last: Option<Timestamp>, now| watchdog_alert("f", t0, last, now, second, "");
+        let alert = dog(None, at(2)).expect("healthy at start");
+        assert_eq!(alert.label("alertname"), Some(WATCHDOG_ALERT));
+        assert_eq!(alert.label("severity"), Some("none"));
+        assert!(
+            dog(None, at(4)).is_none(),
+            "no first cycle after 3 intervals"
+        );
+        assert!(dog(Some(at(10)), at(13)).is_some());
+        assert!(dog(Some(at(10)), at(14)).is_none());
     }
 
     #[test]
