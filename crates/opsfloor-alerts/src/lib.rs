@@ -56,6 +56,7 @@ pub mod book;
 pub mod clock;
 pub mod config;
 pub mod maintenance;
+pub mod prometheus;
 pub mod rules;
 pub mod webhook;
 
@@ -64,6 +65,7 @@ pub use book::{AlertBook, Change, Firing, Status, fingerprint};
 pub use clock::{SystemClock, WallClock};
 pub use config::{AlertsConfig, ConfigErrors, ConfigProblem, ResolvedAlerts};
 pub use maintenance::{MaintenanceWindow, Schedule, Scope};
+pub use prometheus::{RulesOptions, prometheus_rules};
 pub use rules::{
     Alert, AlertSettings, FLOOR_ALERT, Observation, SERVICE_ALERT, STALLED_AFTER_INTERVALS,
     Severity, Subject, WATCHDOG_ALERT, alert_for, is_calm, severity_of, watchdog_alert,
