@@ -57,7 +57,7 @@ fn quoted(text: &str) -> String {
 /// A Prometheus duration: whole minutes as `2m`, else seconds as `90s`.
 fn prom_duration(d: Duration) -> String {
     let secs = d.as_secs().max(1);
-    if secs % 60 == 0 {
+    if secs.is_multiple_of(60) {
         format!("{}m", secs / 60)
     } else {
         format!("{secs}s")
