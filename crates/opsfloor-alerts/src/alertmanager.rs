@@ -4,7 +4,8 @@
 //!   `endsAt` [`ENDS_AT_INTERVALS`] intervals ahead, so that Alertmanager resolves it
 //!   on its own if opsfloor dies and stops re-sending.
 //! - A resolved alert is sent with `endsAt` = the wall-clock instant it resolved,
-//!   and is kept for a target until that target has accepted it.
+//!   and is kept for a target until that target has accepted it (or for
+//!   [`RESOLVED_RETENTION`], whichever is first).
 //! - Each Alertmanager (several are allowed; a cluster wants every member told) has
 //!   its own schedule. A target whose last POST failed is retried every
 //!   `retry_interval` (default 1 s) with the whole current picture, so an
@@ -29,6 +30,12 @@ use crate::rules::Alert;
 
 /// `endsAt` of a firing alert is this many resend intervals ahead (as Prometheus).
 pub const ENDS_AT_INTERVALS: i32 = 4;
+
+/// A resolved alert not yet accepted by a target is dropped this long after it
+/// resolved (Prometheus keeps resolved alerts for the same 15 minutes). By then the
+/// target has expired the firing copy on its own (`endsAt` passed), or restarted
+/// and forgotten it; so the queue stays bounded while a target is down for days.
+pub const RESOLVED_RETENTION: SignedDuration = SignedDuration::from_secs(15 * 60);
 
 /// One Alertmanager to send to.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -257,6 +264,11 @@ impl AlertmanagerSink {
     /// Sends to every target that is due at `now`, all at once; returns what happened.
     pub async fn send_due(&mut self, now: Instant) -> Vec<Outcome> {
         let wall = self.clock.now();
+        let oldest = wall.checked_sub(RESOLVED_RETENTION).unwrap_or(wall);
+        for t in &mut self.targets {
+            t.resolved
+                .retain(|k| k.ends_at.is_none_or(|end| end >= oldest));
+        }
         let mut tasks = tokio::task::JoinSet::new();
         for (i, t) in self.targets.iter().enumerate() {
             if t.next_due > now {

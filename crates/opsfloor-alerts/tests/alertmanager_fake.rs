@@ -168,3 +168,56 @@ async fn resends_on_schedule_to_every_target_and_catches_up_a_failing_one() {
     drop(tx);
     running.await.expect("sink task");
 }
+
+#[tokio::test]
+async fn a_target_down_for_long_gets_the_picture_without_stale_resolutions() {
+    let (url, seen) = stand_in(u32::MAX).await;
+    let t0: Timestamp = "2026-01-07T15:00:00Z".parse().expect("ts");
+    let clock = Arc::new(TestClock(Mutex::new(t0)));
+    let settings = AlertmanagerSettings {
+        resend_interval: Duration::from_secs(60),
+        retry_interval: Duration::from_millis(50),
+        timeout: Duration::from_secs(5),
+    };
+    let target = AlertmanagerTarget {
+        url,
+        bearer_token: None,
+    };
+    let sink = AlertmanagerSink::new(vec![target], settings, clock.clone()).expect("sink");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Change>>();
+    let running = tokio::spawn(sink.run(rx));
+    let mut book = AlertBook::new(AlertSettings::default());
+
+    // While the target refuses everything: stale data fires, then a kill switch
+    // replaces it (the stale alert resolves).
+    tx.send(book.observe(&floor(State::Halted, &[ReasonCode::MarketdataStale]), t0))
+        .expect("send");
+    tx.send(book.observe(&floor(State::Halted, &[ReasonCode::KillSwitch]), t0))
+        .expect("send");
+    eventually("a few refused retries", || {
+        seen.lock().expect("lock").failed >= 3
+    })
+    .await;
+
+    // Sixteen minutes later (wall clock) the target is back.
+    *clock.0.lock().expect("lock") = t0 + jiff::SignedDuration::from_secs(16 * 60);
+    // A POST built before the clock moved may be in flight: let two more be
+    // refused, so every later one was built after (each waits for the last answer).
+    let n = seen.lock().expect("lock").failed;
+    eventually("two more refusals", || {
+        seen.lock().expect("lock").failed >= n + 2
+    })
+    .await;
+    seen.lock().expect("lock").fail_next = 0;
+    eventually("the picture", || {
+        !seen.lock().expect("lock").posts.is_empty()
+    })
+    .await;
+    let first = seen.lock().expect("lock").posts[0].1.clone();
+    let alerts = first.as_array().expect("array");
+    assert_eq!(alerts.len(), 1, "only the firing alert: {first}");
+    assert_eq!(alerts[0]["labels"]["reason"], "KILL_SWITCH");
+    assert_eq!(alerts[0]["endsAt"], "2026-01-07T15:20:00Z");
+    drop(tx);
+    running.await.expect("sink task");
+}
