@@ -48,7 +48,7 @@ async fn receiver(path: &'static str) -> (url::Url, Arrivals) {
 
 /// Alternates a kill switch and calm, so every observation is one change.
 fn observation(i: usize) -> Observation {
-    let halted = i % 2 == 0;
+    let halted = i.is_multiple_of(2);
     Observation {
         subject: Subject::Floor {
             floor: "trading-floor".into(),
