@@ -167,6 +167,20 @@ struct TargetState {
     resolved: Vec<Kept>,
     next_due: Instant,
     healthy: bool,
+    /// A POST is on its way: no second one starts until it is answered.
+    in_flight: bool,
+    /// Changes arrived since the last POST started.
+    changed: bool,
+}
+
+/// An answered POST, for [`AlertmanagerSink::finish`].
+#[derive(Debug)]
+struct Sent {
+    target: usize,
+    /// How many resolved alerts (from the front of the target's queue) it carried.
+    resolved: usize,
+    alerts: usize,
+    result: Result<(), PostError>,
 }
 
 /// What one round of sending did for one target.
@@ -213,6 +227,8 @@ impl AlertmanagerSink {
                 resolved: Vec::new(),
                 next_due: now + settings.resend_interval,
                 healthy: true,
+                in_flight: false,
+                changed: false,
             })
             .collect();
         Ok(AlertmanagerSink {
@@ -247,6 +263,7 @@ impl AlertmanagerSink {
         if !changes.is_empty() {
             for t in &mut self.targets {
                 t.next_due = now;
+                t.changed = true;
             }
         }
     }
@@ -256,31 +273,53 @@ impl AlertmanagerSink {
         self.firing.len()
     }
 
-    /// When the next target is due.
+    /// When the next target that is not already sending is due.
     pub fn next_due(&self) -> Option<Instant> {
-        self.targets.iter().map(|t| t.next_due).min()
+        self.targets
+            .iter()
+            .filter(|t| !t.in_flight)
+            .map(|t| t.next_due)
+            .min()
     }
 
-    /// Sends to every target that is due at `now`, all at once; returns what happened.
+    /// Sends to every target that is due at `now`, all at once, and waits for
+    /// their answers; returns what happened. ([`AlertmanagerSink::run`] does not
+    /// wait: a slow target never holds up the others.)
     pub async fn send_due(&mut self, now: Instant) -> Vec<Outcome> {
+        let mut tasks = tokio::task::JoinSet::new();
+        self.start_due(now, &mut tasks);
+        let mut outcomes = Vec::new();
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(done) = joined {
+                outcomes.push(self.finish(done));
+            }
+        }
+        outcomes
+    }
+
+    /// Starts a POST for every due target that is not already sending.
+    fn start_due(&mut self, now: Instant, tasks: &mut tokio::task::JoinSet<Sent>) {
         let wall = self.clock.now();
         let oldest = wall.checked_sub(RESOLVED_RETENTION).unwrap_or(wall);
-        for t in &mut self.targets {
-            t.resolved
-                .retain(|k| k.ends_at.is_none_or(|end| end >= oldest));
-        }
-        let mut tasks = tokio::task::JoinSet::new();
-        for (i, t) in self.targets.iter().enumerate() {
-            if t.next_due > now {
+        for i in 0..self.targets.len() {
+            let t = &mut self.targets[i];
+            if t.in_flight || t.next_due > now {
                 continue;
             }
+            // Pruned only here, while no POST of this target is in flight, so the
+            // front of the queue is what the POST carried when it is answered.
+            t.resolved
+                .retain(|k| k.ends_at.is_none_or(|end| end >= oldest));
+            t.in_flight = true;
+            t.changed = false;
+            let t = &self.targets[i];
             let body = picture(
                 self.firing.values(),
                 &t.resolved,
                 wall,
                 self.settings.resend_interval,
             );
-            let sent_resolved = t.resolved.len();
+            let resolved = t.resolved.len();
             let request = self.request(t, &body);
             let alerts = body.len();
             tasks.spawn(async move {
@@ -288,22 +327,24 @@ impl AlertmanagerSink {
                     Some(req) => post(req).await,
                     None => Ok(()),
                 };
-                (i, sent_resolved, alerts, result)
+                Sent {
+                    target: i,
+                    resolved,
+                    alerts,
+                    result,
+                }
             });
         }
-        let mut outcomes = Vec::new();
-        while let Some(joined) = tasks.join_next().await {
-            let Ok((i, sent_resolved, alerts, result)) = joined else {
-                continue;
-            };
-            self.schedule(i, sent_resolved, &result, now);
-            outcomes.push(Outcome {
-                url: self.targets[i].target.url.to_string(),
-                alerts,
-                result,
-            });
+    }
+
+    /// Records an answered POST and reports it.
+    fn finish(&mut self, done: Sent) -> Outcome {
+        self.schedule(done.target, done.resolved, &done.result, Instant::now());
+        Outcome {
+            url: self.targets[done.target].target.url.to_string(),
+            alerts: done.alerts,
+            result: done.result,
         }
-        outcomes
     }
 
     /// Records one target's result: on success its accepted resolved alerts are
@@ -318,6 +359,7 @@ impl AlertmanagerSink {
         let retry = self.settings.retry_interval;
         let resend = self.settings.resend_interval;
         let t = &mut self.targets[i];
+        t.in_flight = false;
         match result {
             Ok(()) => {
                 // Only the ones that were in the body: more may have queued meanwhile.
@@ -326,7 +368,8 @@ impl AlertmanagerSink {
                     tracing::info!(url = %t.target.url, "alertmanager is back: current alerts sent");
                 }
                 t.healthy = true;
-                t.next_due = now + resend;
+                // A change that arrived while this POST was in flight goes out now.
+                t.next_due = if t.changed { now } else { now + resend };
             }
             Err(e) => {
                 if t.healthy {
@@ -351,8 +394,11 @@ impl AlertmanagerSink {
     }
 
     /// Runs until `changes` closes: applies each batch of changes and sends what is
-    /// due, re-sending and retrying on schedule. Sends once more before returning.
+    /// due, re-sending and retrying on schedule, each target on its own (a slow or
+    /// hung Alertmanager delays only itself, up to the timeout). When `changes`
+    /// closes, sends once more to every target and waits for the answers.
     pub async fn run(mut self, mut changes: mpsc::UnboundedReceiver<Vec<Change>>) {
+        let mut tasks = tokio::task::JoinSet::new();
         loop {
             let due = self
                 .next_due()
@@ -360,20 +406,26 @@ impl AlertmanagerSink {
             tokio::select! {
                 batch = changes.recv() => match batch {
                     Some(batch) => self.apply(&batch, Instant::now()),
-                    None => {
-                        self.send_due(Instant::now()).await;
-                        return;
-                    }
+                    None => break,
                 },
-                () = tokio::time::sleep_until(due) => {
-                    self.send_due(Instant::now()).await;
+                Some(joined) = tasks.join_next(), if !tasks.is_empty() => {
+                    if let Ok(done) = joined {
+                        self.finish(done);
+                    }
                 }
+                () = tokio::time::sleep_until(due) => {}
             }
-            // A change makes every target due now: send before waiting again.
-            if self.next_due().is_some_and(|d| d <= Instant::now()) {
-                self.send_due(Instant::now()).await;
+            self.start_due(Instant::now(), &mut tasks);
+        }
+        while let Some(joined) = tasks.join_next().await {
+            if let Ok(done) = joined {
+                self.finish(done);
             }
         }
+        for t in &mut self.targets {
+            t.next_due = Instant::now();
+        }
+        self.send_due(Instant::now()).await;
     }
 }
 

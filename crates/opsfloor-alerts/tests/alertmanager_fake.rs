@@ -221,3 +221,62 @@ async fn a_target_down_for_long_gets_the_picture_without_stale_resolutions() {
     drop(tx);
     running.await.expect("sink task");
 }
+
+/// A server that accepts connections and never answers.
+async fn hung() -> url::Url {
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let mut held = Vec::new();
+        while let Ok((socket, _)) = listener.accept().await {
+            held.push(socket);
+        }
+    });
+    format!("http://{addr}/").parse().expect("url")
+}
+
+#[tokio::test]
+async fn a_hung_alertmanager_does_not_delay_the_others() {
+    let (url, seen) = stand_in(0).await;
+    let settings = AlertmanagerSettings {
+        timeout: Duration::from_secs(30),
+        ..AlertmanagerSettings::default()
+    };
+    let targets = vec![
+        AlertmanagerTarget {
+            url: hung().await,
+            bearer_token: None,
+        },
+        AlertmanagerTarget {
+            url,
+            bearer_token: None,
+        },
+    ];
+    let t0: Timestamp = "2026-01-07T15:00:00Z".parse().expect("ts");
+    let clock = Arc::new(TestClock(Mutex::new(t0)));
+    let sink = AlertmanagerSink::new(targets, settings, clock).expect("sink");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Change>>();
+    let running = tokio::spawn(sink.run(rx));
+    let mut book = AlertBook::new(AlertSettings::default());
+
+    let started = Instant::now();
+    tx.send(book.observe(&floor(State::Halted, &[ReasonCode::KillSwitch]), t0))
+        .expect("send");
+    eventually("the fire", || seen.lock().expect("lock").posts.len() == 1).await;
+    tx.send(book.observe(&floor(State::Ok, &[]), t0))
+        .expect("send");
+    eventually("the resolve", || {
+        seen.lock().expect("lock").posts.len() == 2
+    })
+    .await;
+    assert!(
+        started.elapsed() < Duration::from_secs(2),
+        "the healthy target waited for the hung one: {:?}",
+        started.elapsed()
+    );
+    let resolved = seen.lock().expect("lock").posts[1].1.clone();
+    assert_eq!(resolved[0]["endsAt"], "2026-01-07T15:00:00Z");
+    running.abort();
+}
