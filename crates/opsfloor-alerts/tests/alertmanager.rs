@@ -175,3 +175,126 @@ async fn an_alertmanager_that_was_down_gets_the_current_picture_when_back() {
     drop(tx);
     running.await.expect("sink task");
 }
+
+/// A loopback receiver for Alertmanager's own webhook notifications.
+async fn notification_receiver() -> (String, Arc<std::sync::Mutex<Vec<(Instant, Value)>>>) {
+    let seen: Arc<std::sync::Mutex<Vec<(Instant, Value)>>> = Arc::default();
+    let store = seen.clone();
+    let app = axum::Router::new().route(
+        "/notify",
+        axum::routing::post(move |body: axum::body::Bytes| {
+            let store = store.clone();
+            async move {
+                let json: Value = serde_json::from_slice(&body).expect("json notification");
+                store.lock().expect("lock").push((Instant::now(), json));
+                axum::http::StatusCode::OK
+            }
+        }),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    (format!("http://{addr}/notify"), seen)
+}
+
+/// The README's route, in small: pages go to a person (here the loopback
+/// receiver), tickets elsewhere; the test sends one of each.
+fn routing_config(receiver_url: &str) -> String {
+    format!(
+        "\
+route:
+  receiver: tickets
+  group_by: [alertname, floor, service]
+  group_wait: 1s
+  group_interval: 1s
+  repeat_interval: 1h
+  routes:
+    - receiver: pager
+      matchers: ['severity=\"page\"']
+receivers:
+  - name: tickets
+  - name: pager
+    webhook_configs:
+      - url: {receiver_url}
+        send_resolved: true
+"
+    )
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn alertmanager_routes_pages_to_its_receiver_and_then_the_resolution() {
+    let (receiver_url, seen) = notification_receiver().await;
+    let config = routing_config(&receiver_url);
+    let am = tokio::task::block_in_place(|| Alertmanager::start_with_config(&config))
+        .expect("alertmanager");
+    let sink = AlertmanagerSink::new(
+        vec![target(&am)],
+        AlertmanagerSettings::default(),
+        Arc::new(SystemClock),
+    )
+    .expect("sink");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Change>>();
+    let running = tokio::spawn(sink.run(rx));
+    let mut book = AlertBook::new(AlertSettings::default());
+
+    // A ticket (stale market data on an important service) and a page (kill switch).
+    let mut ticket = floor(State::Degraded, &[ReasonCode::MarketdataStale]);
+    ticket.subject = Subject::Service {
+        floor: "trading-floor".into(),
+        service: "md-feed".into(),
+        kind: opsfloor_contract::ServiceKind::Marketdata,
+        criticality: opsfloor_contract::Criticality::Important,
+    };
+    tx.send(book.observe(&ticket, Timestamp::now()))
+        .expect("send");
+    let engaged = Instant::now();
+    tx.send(book.observe(
+        &floor(State::Halted, &[ReasonCode::KillSwitch]),
+        Timestamp::now(),
+    ))
+    .expect("send");
+
+    let notified = |status: &'static str| {
+        let seen = seen.clone();
+        move || {
+            let seen = seen.clone();
+            async move {
+                seen.lock()
+                    .expect("lock")
+                    .iter()
+                    .any(|(_, n)| n["status"] == status)
+            }
+        }
+    };
+    eventually("the page at the receiver", notified("firing")).await;
+    let (arrived, first) = seen.lock().expect("lock")[0].clone();
+    println!(
+        "kill switch to Alertmanager's receiver (group_wait 1s): {:?}",
+        arrived - engaged
+    );
+    let alerts = first["alerts"].as_array().expect("alerts");
+    assert_eq!(
+        alerts.len(),
+        1,
+        "only the page is routed to the pager: {first}"
+    );
+    assert_eq!(alerts[0]["labels"]["alertname"], "OpsfloorFloorState");
+    assert_eq!(alerts[0]["labels"]["state"], "HALTED");
+    assert_eq!(alerts[0]["labels"]["reason"], "KILL_SWITCH");
+
+    // Released: the floor is OK again and the page resolves at the receiver.
+    tx.send(book.observe(&floor(State::Ok, &[]), Timestamp::now()))
+        .expect("send");
+    eventually("the resolution at the receiver", notified("resolved")).await;
+    let all = seen.lock().expect("lock").clone();
+    assert!(
+        all.iter()
+            .flat_map(|(_, n)| n["alerts"].as_array().cloned().unwrap_or_default())
+            .all(|a| a["labels"]["severity"] == "page"),
+        "a ticket reached the pager"
+    );
+    drop(tx);
+    running.await.expect("sink task");
+}

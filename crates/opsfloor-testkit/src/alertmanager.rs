@@ -7,7 +7,10 @@
 //! `127.0.0.1:0` itself, reads the port the kernel chose, drops the listener and
 //! starts the server there; when another process took the port in between, the
 //! server exits with "address already in use" and the harness tries a new port.
-//! Readiness is `GET /-/ready` in a loop with a deadline. The server can be stopped
+//! Readiness is `GET /-/ready` in a loop with a deadline. Choosing a port and
+//! starting the server happen under one process-wide lock: otherwise two tests could
+//! be handed the same just-freed port, and the loser, polling `/-/ready`, would take
+//! the winner's answer for its own server's. The server can be stopped
 //! and started again on the same port (to test a sink against an Alertmanager that
 //! was down). Drop kills it and deletes the directory.
 
@@ -15,6 +18,7 @@ use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::{Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
 use crate::postgres::{HarnessError, err};
@@ -27,6 +31,14 @@ const READY_DEADLINE: Duration = Duration::from_secs(30);
 
 /// How many ports to try before giving up.
 const PORT_ATTEMPTS: u32 = 10;
+
+/// Held from choosing a port until the server on it is ready (or has failed).
+static STARTING: Mutex<()> = Mutex::new(());
+
+fn starting() -> MutexGuard<'static, ()> {
+    // A test that panicked while holding it left nothing half-done that matters.
+    STARTING.lock().unwrap_or_else(PoisonError::into_inner)
+}
 
 /// The smallest useful config: one receiver that sends nowhere, short group wait.
 pub const MINIMAL_CONFIG: &str = "\
@@ -78,6 +90,7 @@ impl Alertmanager {
             child: None,
         };
         let mut last = String::new();
+        let _starting = starting();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
             match am.try_port(port)? {
@@ -112,6 +125,7 @@ impl Alertmanager {
     /// Starts the server again on the same port after [`Alertmanager::stop`].
     pub fn restart(&mut self) -> Result<(), HarnessError> {
         self.stop();
+        let _starting = starting();
         // The port was just released by our own server: retry briefly in case the
         // kernel has not let go of it yet.
         let deadline = Instant::now() + Duration::from_secs(5);
@@ -193,6 +207,15 @@ impl Drop for Alertmanager {
     fn drop(&mut self) {
         self.stop();
     }
+}
+
+/// The text that identifies this harness's server: its directory's name.
+fn marker(dir: &tempfile::TempDir) -> String {
+    let name = dir
+        .path()
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned());
+    format!("opsfloor-testkit {}", name.unwrap_or_default())
 }
 
 /// A port the kernel just handed out on 127.0.0.1 (free a moment ago).
