@@ -209,15 +209,6 @@ impl Drop for Alertmanager {
     }
 }
 
-/// The text that identifies this harness's server: its directory's name.
-fn marker(dir: &tempfile::TempDir) -> String {
-    let name = dir
-        .path()
-        .file_name()
-        .map(|n| n.to_string_lossy().into_owned());
-    format!("opsfloor-testkit {}", name.unwrap_or_default())
-}
-
 /// A port the kernel just handed out on 127.0.0.1 (free a moment ago).
 fn free_port() -> Result<u16, HarnessError> {
     let listener = TcpListener::bind("127.0.0.1:0")
