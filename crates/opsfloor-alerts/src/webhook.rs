@@ -339,6 +339,25 @@ impl WebhookSink {
         })
     }
 
+    /// Runs until `changes` closes: delivers every change in order, one at a time
+    /// (so a receiver sees a resolution after its firing), each with its retries. A
+    /// change that exhausts its retries or is refused is logged and dropped here;
+    /// keeping it longer is the durable outbox's job.
+    pub async fn run(self, mut changes: tokio::sync::mpsc::UnboundedReceiver<Vec<Change>>) {
+        while let Some(batch) = changes.recv().await {
+            for change in &batch {
+                if let Err(e) = self.deliver(change).await {
+                    tracing::error!(
+                        url = %self.target.url,
+                        key = %change.idempotency_key,
+                        error = %e,
+                        "webhook alert change not delivered"
+                    );
+                }
+            }
+        }
+    }
+
     /// One signed POST.
     async fn attempt(&self, body: &[u8], key: &str) -> Result<(), Failure> {
         let mut req = self

@@ -214,3 +214,22 @@ fn slack_messages_carry_icon_state_reason_and_link() {
             .starts_with(":white_check_mark: *RESOLVED*")
     );
 }
+
+#[tokio::test]
+async fn the_run_loop_delivers_changes_in_order_through_failures() {
+    let (url, seen) = receiver(2, 502).await;
+    let sink = sink(url, Arc::new(Recorded::default()), 8);
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Change>>();
+    let running = tokio::spawn(sink.run(rx));
+    let changes = changes();
+    for change in &changes {
+        tx.send(vec![change.clone()]).expect("send");
+    }
+    drop(tx);
+    running.await.expect("run loop");
+    let seen = seen.lock().expect("lock");
+    let keys: Vec<&str> = seen.accepted.iter().map(|(k, _)| k.as_str()).collect();
+    let expected: Vec<&str> = changes.iter().map(|c| c.idempotency_key.as_str()).collect();
+    assert_eq!(keys, expected, "firing, then resolved, each once");
+    assert_eq!(seen.requests, 4);
+}
