@@ -41,13 +41,12 @@
 //! let resolved = AlertsConfig::from_toml(config)?.resolve(|k| std::env::var(k).ok())?;
 //! let clock: Arc<dyn WallClock> = Arc::new(SystemClock);
 //! let mut book = AlertBook::new(resolved.rules);
-//! let sink = AlertmanagerSink::new(resolved.alertmanagers, resolved.alertmanager, clock.clone())?;
-//! let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
-//! tokio::spawn(sink.run(rx));
+//! let sinks = Sinks::spawn(&resolved, clock.clone())?;
 //! # let observation: Observation = todo!();
-//! // On every transition of the displayed state:
-//! let changes = book.observe(&observation, clock.now());
-//! tx.send(changes)?;
+//! // On every transition of the displayed state (and the watchdog on a timer):
+//! sinks.send(&book.observe(&observation, clock.now()));
+//! // On shutdown:
+//! sinks.shutdown(std::time::Duration::from_secs(5)).await;
 //! # Ok(()) }
 //! ```
 
@@ -58,6 +57,7 @@ pub mod config;
 pub mod maintenance;
 pub mod prometheus;
 pub mod rules;
+pub mod sinks;
 pub mod webhook;
 
 pub use alertmanager::{AlertmanagerSettings, AlertmanagerSink, AlertmanagerTarget};
@@ -70,6 +70,7 @@ pub use rules::{
     Alert, AlertSettings, FLOOR_ALERT, Observation, SERVICE_ALERT, STALLED_AFTER_INTERVALS,
     Severity, Subject, WATCHDOG_ALERT, alert_for, is_calm, severity_of, watchdog_alert,
 };
+pub use sinks::Sinks;
 pub use webhook::{
     Backoff, Jitter, RandomJitter, WebhookError, WebhookFormat, WebhookSink, WebhookTarget,
 };
