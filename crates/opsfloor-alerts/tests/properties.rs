@@ -151,3 +151,64 @@ proptest! {
         }
     }
 }
+
+mod maintenance {
+    use jiff::Timestamp;
+    use jiff::civil::{Time, Weekday};
+    use jiff::tz::TimeZone;
+    use opsfloor_alerts::{MaintenanceWindow, Schedule, Scope};
+    use proptest::prelude::*;
+
+    const WEEK: i64 = 7 * 24 * 60;
+
+    fn weekday(n: i64) -> Weekday {
+        Weekday::from_monday_zero_offset(i8::try_from(n).expect("small")).expect("0..7")
+    }
+
+    /// Minutes since Monday 00:00 local.
+    fn minute_of_week(day: Weekday, time: Time) -> i64 {
+        i64::from(day.to_monday_zero_offset()) * 1440
+            + i64::from(time.hour()) * 60
+            + i64::from(time.minute())
+    }
+
+    proptest! {
+        /// Without daylight saving, "in the window" is plain minute-of-week arithmetic.
+        #[test]
+        fn weekly_windows_agree_with_minute_of_week_arithmetic(
+            start in 0..WEEK,
+            length in 1..WEEK,
+            secs in 1_700_000_000i64..2_000_000_000,
+            zone in proptest::sample::select(vec!["UTC", "Asia/Tokyo", "Asia/Kolkata"]),
+        ) {
+            let end = (start + length) % WEEK;
+            let at_minute = |m: i64| Time::new(
+                i8::try_from(m % 1440 / 60).expect("hour"),
+                i8::try_from(m % 60).expect("minute"),
+                0,
+                0,
+            ).expect("time");
+            let tz = TimeZone::get(zone).expect("zone");
+            let window = MaintenanceWindow {
+                scope: Scope::Floor,
+                schedule: Schedule::Weekly {
+                    start: (weekday(start / 1440), at_minute(start)),
+                    end: (weekday(end / 1440), at_minute(end)),
+                    timezone: tz.clone(),
+                },
+                note: String::new(),
+            };
+            let at = Timestamp::from_second(secs).expect("in range");
+            let local = at.to_zoned_datetime(tz);
+            // Window edges are whole minutes, so the minute `at` falls in decides.
+            let m = minute_of_week(local.date().weekday(), local.time());
+            let inside = (m - start).rem_euclid(WEEK) < length;
+            prop_assert_eq!(window.is_in_window(at), inside);
+            let (s, e) = window.occurrence(at).expect("weekly windows recur");
+            prop_assert!(s < e && at < e);
+            prop_assert_eq!(e.duration_since(s).as_secs(), length * 60);
+            prop_assert_eq!(s <= at, window.is_in_window(at));
+            prop_assert!(s.duration_since(at).as_secs() <= WEEK * 60);
+        }
+    }
+}
