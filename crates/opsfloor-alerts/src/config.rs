@@ -12,7 +12,7 @@
 //! bearer_token_env = "ALERTMANAGER_TOKEN"   # optional
 //!
 //! [[alerts.webhook]]
-//! url = "https://hooks.example/opsfloor"
+//! url = "http://hooks.internal:8080/opsfloor"   # https needs TLS: see TLS_SUPPORTED
 //! secret_env = "OPSFLOOR_WEBHOOK_SECRET"    # required, except for format = "slack"
 //! format = "json"                           # or "slack"
 //! ```
@@ -269,9 +269,25 @@ fn interval(
     }
 }
 
-/// An absolute `http` or `https` URL with a host.
+/// Whether this build's HTTP client speaks TLS. The workspace's reqwest has no TLS
+/// feature yet (everything else talks plain HTTP on a private network), so an
+/// `https` sink would fail at every send; it is refused at startup instead, loudly.
+/// Enabling a TLS feature on reqwest (e.g. `rustls`) is the day this becomes true.
+pub const TLS_SUPPORTED: bool = false;
+
+/// An absolute `http` (or, with TLS, `https`) URL with a host.
 fn http_url(text: &str, field: &str, problems: &mut Vec<ConfigProblem>) -> Option<url::Url> {
     match url::Url::parse(text) {
+        Ok(u) if u.scheme() == "https" && !TLS_SUPPORTED => {
+            problems.push(problem(
+                field,
+                format!(
+                    "{text:?}: https needs TLS, which this build of opsfloor does not include; \
+                     use an http URL (for example through a local relay)"
+                ),
+            ));
+            None
+        }
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
         Ok(_) => {
             problems.push(problem(field, format!("{text:?} is not an http(s) URL")));
@@ -344,11 +360,11 @@ bearer_token_env = "AM_TOKEN"
 url = "http://127.0.0.1:9094/"
 
 [[alerts.webhook]]
-url = "https://hooks.example/opsfloor"
+url = "http://hooks.internal:8080/opsfloor"
 secret_env = "HOOK_SECRET"
 
 [[alerts.webhook]]
-url = "https://hooks.slack.com/services/T/B/X"
+url = "http://slack-relay.internal/services/T/B/X"
 format = "slack"
 "#;
         let resolved = AlertsConfig::from_toml(text)
@@ -401,6 +417,10 @@ url = "not a url"
 [[alerts.webhook]]
 url = "http://127.0.0.1/hook"
 secret_env = "EMPTY"
+
+[[alerts.webhook]]
+url = "https://hooks.slack.com/services/T/B/X"
+format = "slack"
 "#;
         let errors = AlertsConfig::from_toml(text)
             .expect("parses")
@@ -416,6 +436,7 @@ secret_env = "EMPTY"
                 "alerts.webhook[0].url",
                 "alerts.webhook[0].secret_env",
                 "alerts.webhook[1].secret_env",
+                "alerts.webhook[2].url",
             ]
         );
         assert!(errors.to_string().contains(

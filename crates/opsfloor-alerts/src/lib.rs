@@ -31,6 +31,15 @@
 //! [`webhook::verify`]: recompute the MAC over the raw body, compare in constant
 //! time, and refuse a `t` far from your clock. See [`webhook`] for the body.
 //!
+//! # Limits of this version
+//!
+//! - Plain HTTP only: the workspace's reqwest has no TLS feature, so `https` sink
+//!   URLs are refused by the configuration ([`config::TLS_SUPPORTED`]).
+//! - No durable outbox yet: a change that exhausts a webhook's retries is logged
+//!   and dropped, and the picture held for Alertmanager is in memory. Alertmanager
+//!   is re-sent the whole picture on schedule, so after a restart it converges; the
+//!   history-store outbox of the issue comes with the wiring.
+//!
 //! # Wiring (for the floor)
 //!
 //! ```no_run
