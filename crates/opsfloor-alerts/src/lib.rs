@@ -63,6 +63,7 @@ pub mod alertmanager;
 pub mod book;
 pub mod clock;
 pub mod config;
+pub mod grafana;
 pub mod maintenance;
 pub mod prometheus;
 pub mod rules;
@@ -73,6 +74,7 @@ pub use alertmanager::{AlertmanagerSettings, AlertmanagerSink, AlertmanagerTarge
 pub use book::{AlertBook, Change, Firing, Status, fingerprint};
 pub use clock::{SystemClock, WallClock};
 pub use config::{AlertsConfig, ConfigErrors, ConfigProblem, ResolvedAlerts};
+pub use grafana::{DashboardOptions, grafana_dashboard, grafana_dashboard_json};
 pub use maintenance::{MaintenanceWindow, Schedule, Scope};
 pub use prometheus::{RulesOptions, prometheus_rules};
 pub use rules::{
