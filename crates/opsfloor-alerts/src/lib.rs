@@ -24,6 +24,28 @@
 //!   the current picture); [`WebhookSink`] posts one signed JSON body per change,
 //!   retried with exponential backoff and full jitter.
 //!
+//! - **Generators** (pure, for `opsfloor rules` and `opsfloor grafana`):
+//!   [`prometheus_rules`] (alerting and recording rules over the floor's
+//!   `/metrics`) and [`grafana_dashboard`].
+//! - **Watchdog**: [`watchdog_alert`] fires `OpsfloorWatchdog` while polling
+//!   completes cycles and stops after [`STALLED_AFTER_INTERVALS`] stalled intervals;
+//!   route it to a dead man's switch.
+//!
+//! # Routing in Alertmanager
+//!
+//! `examples/alertmanager.yml` (checked by `amtool` and routed by a real
+//! Alertmanager in the tests) sends `severity="page"` to the pager, everything else
+//! to tickets, the watchdog to a dead man's switch, and inhibits a service's alert
+//! while its floor is halted for the same reason. Because opsfloor downgrades pages
+//! while the market is closed (kill switch excepted), the pager gets only critical
+//! problems during market hours.
+//!
+//! # Maintenance windows
+//!
+//! `[[maintenance]]` tables with `services = [...]` or `floor = true`, `start` and
+//! `end` as RFC 3339 instants or weekly `"sat 06:00"` times with a `timezone`, and a
+//! `note`: see [`maintenance`].
+//!
 //! # The webhook signature
 //!
 //! `X-Opsfloor-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`,
