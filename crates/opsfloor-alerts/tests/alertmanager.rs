@@ -298,3 +298,62 @@ async fn alertmanager_routes_pages_to_its_receiver_and_then_the_resolution() {
     drop(tx);
     running.await.expect("sink task");
 }
+
+/// The budget in part: from a recorded transition (here `AlertBook::observe`)
+/// to Alertmanager's notification at a webhook receiver, with `group_wait: 1s`, over
+/// 20 runs (each a new alert group). The floor's own poll (1 s) comes on top once
+/// the crate is wired in. Run by `bench/alerts-latency.sh`.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+#[ignore = "a benchmark: about 25 s; run by bench/alerts-latency.sh"]
+async fn bench_transition_to_alertmanager_receiver() {
+    let (receiver_url, seen) = notification_receiver().await;
+    let config = routing_config(&receiver_url);
+    let am = tokio::task::block_in_place(|| Alertmanager::start_with_config(&config))
+        .expect("alertmanager");
+    let sink = AlertmanagerSink::new(
+        vec![target(&am)],
+        AlertmanagerSettings::default(),
+        Arc::new(SystemClock),
+    )
+    .expect("sink");
+    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Change>>();
+    let running = tokio::spawn(sink.run(rx));
+    let mut book = AlertBook::new(AlertSettings::default());
+    let mut samples = Vec::new();
+    for run in 0..20 {
+        let name = format!("floor-{run}");
+        let mut obs = floor(State::Halted, &[ReasonCode::KillSwitch]);
+        obs.subject = Subject::Floor {
+            floor: name.clone(),
+        };
+        let start = Instant::now();
+        tx.send(book.observe(&obs, Timestamp::now())).expect("send");
+        let deadline = start + Duration::from_secs(15);
+        let arrived = loop {
+            let found = seen.lock().expect("lock").iter().find_map(|(at, n)| {
+                let alerts = n["alerts"].as_array()?;
+                alerts
+                    .iter()
+                    .any(|a| a["labels"]["floor"] == name.as_str())
+                    .then_some(*at)
+            });
+            if let Some(at) = found {
+                break at;
+            }
+            assert!(Instant::now() < deadline, "run {run}: no notification");
+            tokio::time::sleep(Duration::from_millis(5)).await;
+        };
+        samples.push(arrived - start);
+    }
+    samples.sort();
+    let p = |q: usize| samples[(samples.len() * q / 100).min(samples.len() - 1)];
+    println!(
+        "transition -> Alertmanager (group_wait 1s) -> receiver: 20 runs, p50 {:?}, p99 {:?}, max {:?}",
+        p(50),
+        p(99),
+        samples[samples.len() - 1]
+    );
+    assert!(p(99) <= Duration::from_secs(5));
+    drop(tx);
+    running.await.expect("sink task");
+}
