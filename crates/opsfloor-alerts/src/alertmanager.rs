@@ -38,12 +38,25 @@ pub const ENDS_AT_INTERVALS: i32 = 4;
 pub const RESOLVED_RETENTION: SignedDuration = SignedDuration::from_secs(15 * 60);
 
 /// One Alertmanager to send to.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct AlertmanagerTarget {
     /// Its base URL, e.g. `http://127.0.0.1:9093` (the API path is appended).
     pub url: url::Url,
     /// A bearer token for `Authorization`, already read from its environment variable.
     pub bearer_token: Option<String>,
+}
+
+/// The token never reaches a log line.
+impl std::fmt::Debug for AlertmanagerTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AlertmanagerTarget")
+            .field("url", &self.url.as_str())
+            .field(
+                "bearer_token",
+                &self.bearer_token.as_ref().map(|_| "<redacted>"),
+            )
+            .finish()
+    }
 }
 
 /// How often to send.

@@ -179,13 +179,39 @@ impl AlertsConfig {
             defaults.retry_interval,
             &mut problems,
         );
+        let alertmanagers = self.alertmanagers(&env, &mut problems);
+        let webhooks = self.webhooks(&env, &mut problems);
+        if !problems.is_empty() {
+            return Err(ConfigErrors(problems));
+        }
+        Ok(ResolvedAlerts {
+            rules: AlertSettings {
+                page_only_when_market_open: self.page_only_when_market_open,
+            },
+            alertmanager: AlertmanagerSettings {
+                resend_interval: resend,
+                retry_interval: retry,
+                ..defaults
+            },
+            alertmanagers,
+            webhooks,
+        })
+    }
+
+    /// Every `[[alerts.alertmanager]]`, tokens read.
+    fn alertmanagers(
+        &self,
+        env: &impl Fn(&str) -> Option<String>,
+        problems: &mut Vec<ConfigProblem>,
+    ) -> Vec<AlertmanagerTarget> {
         let mut alertmanagers = Vec::new();
         for (i, am) in self.alertmanager.iter().enumerate() {
             let at = format!("alerts.alertmanager[{i}]");
-            let url = http_url(&am.url, &format!("{at}.url"), &mut problems);
-            let token = am.bearer_token_env.as_deref().and_then(|name| {
-                secret(name, &format!("{at}.bearer_token_env"), &env, &mut problems)
-            });
+            let url = http_url(&am.url, &format!("{at}.url"), problems);
+            let token = am
+                .bearer_token_env
+                .as_deref()
+                .and_then(|name| secret(name, &format!("{at}.bearer_token_env"), env, problems));
             if let Some(url) = url {
                 alertmanagers.push(AlertmanagerTarget {
                     url,
@@ -193,17 +219,26 @@ impl AlertsConfig {
                 });
             }
         }
+        alertmanagers
+    }
+
+    /// Every `[[alerts.webhook]]`, secrets read.
+    fn webhooks(
+        &self,
+        env: &impl Fn(&str) -> Option<String>,
+        problems: &mut Vec<ConfigProblem>,
+    ) -> Vec<WebhookTarget> {
         let mut webhooks = Vec::new();
         for (i, hook) in self.webhook.iter().enumerate() {
             let at = format!("alerts.webhook[{i}]");
-            let url = http_url(&hook.url, &format!("{at}.url"), &mut problems);
+            let url = http_url(&hook.url, &format!("{at}.url"), problems);
             let format = match hook.format {
                 FormatName::Json => WebhookFormat::Json,
                 FormatName::Slack => WebhookFormat::Slack,
             };
             let field = format!("{at}.secret_env");
             let key = match (&hook.secret_env, format) {
-                (Some(name), _) => secret(name, &field, &env, &mut problems),
+                (Some(name), _) => secret(name, &field, env, problems),
                 (None, WebhookFormat::Slack) => None,
                 (None, WebhookFormat::Json) => {
                     problems.push(problem(
@@ -221,21 +256,7 @@ impl AlertsConfig {
                 });
             }
         }
-        if !problems.is_empty() {
-            return Err(ConfigErrors(problems));
-        }
-        Ok(ResolvedAlerts {
-            rules: AlertSettings {
-                page_only_when_market_open: self.page_only_when_market_open,
-            },
-            alertmanager: AlertmanagerSettings {
-                resend_interval: resend,
-                retry_interval: retry,
-                ..defaults
-            },
-            alertmanagers,
-            webhooks,
-        })
+        webhooks
     }
 }
 
@@ -385,6 +406,12 @@ format = "slack"
         assert_eq!(resolved.webhooks[0].secret.as_deref(), Some(&b"s3cret"[..]));
         assert_eq!(resolved.webhooks[1].format, WebhookFormat::Slack);
         assert_eq!(resolved.webhooks[1].secret, None);
+        let debug = format!("{resolved:?}");
+        assert!(
+            !debug.contains("s3cret") && !debug.contains("\"tok\""),
+            "{debug}"
+        );
+        assert!(debug.contains("<redacted>"));
     }
 
     #[test]

@@ -239,7 +239,7 @@ impl Backoff {
 }
 
 /// One webhook endpoint, its secret already read from the environment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Clone, PartialEq, Eq)]
 pub struct WebhookTarget {
     /// Where to POST.
     pub url: url::Url,
@@ -247,6 +247,17 @@ pub struct WebhookTarget {
     pub secret: Option<Vec<u8>>,
     /// The body's format.
     pub format: WebhookFormat,
+}
+
+/// The secret never reaches a log line.
+impl std::fmt::Debug for WebhookTarget {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("WebhookTarget")
+            .field("url", &self.url.as_str())
+            .field("secret", &self.secret.as_ref().map(|_| "<redacted>"))
+            .field("format", &self.format)
+            .finish()
+    }
 }
 
 /// Why a change was not delivered.
