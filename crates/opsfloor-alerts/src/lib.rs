@@ -97,7 +97,7 @@ pub use book::{AlertBook, Change, Firing, Status, fingerprint};
 pub use clock::{SystemClock, WallClock};
 pub use config::{AlertsConfig, ConfigErrors, ConfigProblem, ResolvedAlerts};
 pub use grafana::{DashboardOptions, grafana_dashboard, grafana_dashboard_json};
-pub use maintenance::{MaintenanceWindow, Schedule, Scope};
+pub use maintenance::{MaintenanceWindow, Schedule, Scope, WindowView};
 pub use prometheus::{RulesOptions, prometheus_rules};
 pub use rules::{
     Alert, AlertSettings, FLOOR_ALERT, Observation, SERVICE_ALERT, STALLED_AFTER_INTERVALS,

@@ -25,8 +25,9 @@
 
 use jiff::civil::{Time, Weekday};
 use jiff::tz::TimeZone;
-use jiff::{Timestamp, ToSpan};
-use serde::Deserialize;
+use jiff::{SignedDuration, Timestamp, ToSpan};
+use opsfloor_contract::UtcTimestamp;
+use serde::{Deserialize, Serialize};
 
 use crate::config::{ConfigErrors, ConfigProblem};
 use crate::rules::Subject;
@@ -143,6 +144,76 @@ fn weekly_latest_start(
         .to_zoned_datetime(tz.clone())
         .ok()?;
     Some((s.timestamp(), e.timestamp()))
+}
+
+impl MaintenanceWindow {
+    /// Every occurrence overlapping `[from, to)`, clipped to it, in time order: the
+    /// stretches an SLO leaves out.
+    pub fn occurrences(&self, from: Timestamp, to: Timestamp) -> Vec<(Timestamp, Timestamp)> {
+        let mut out = Vec::new();
+        let mut at = from;
+        // A weekly window occurs at most once a week: bound the loop by the range.
+        let weeks = to.duration_since(from).as_secs().max(0) / (7 * 86_400) + 2;
+        for _ in 0..weeks {
+            let Some((start, end)) = self.occurrence(at) else {
+                break;
+            };
+            if start >= to {
+                break;
+            }
+            out.push((start.max(from), end.min(to)));
+            at = end;
+        }
+        out
+    }
+}
+
+/// One window as the API (`/api/v1/maintenance`) and the dashboard show it: its
+/// current or next occurrence.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct WindowView {
+    /// `true` when it covers the whole floor.
+    pub floor: bool,
+    /// The services it covers (empty when `floor`).
+    pub services: Vec<String>,
+    /// The occurrence's start.
+    pub start: UtcTimestamp,
+    /// The occurrence's end.
+    pub end: UtcTimestamp,
+    /// Open now.
+    pub active: bool,
+    /// The note shown with the badge.
+    pub note: String,
+}
+
+/// The windows open at `now` and those starting within `horizon` (the dashboard
+/// announces a window one day ahead), by start time, then in file order.
+pub fn listing(
+    windows: &[MaintenanceWindow],
+    now: Timestamp,
+    horizon: SignedDuration,
+) -> Vec<WindowView> {
+    let until = now.checked_add(horizon).unwrap_or(now);
+    let mut views: Vec<WindowView> = windows
+        .iter()
+        .filter_map(|w| {
+            let (start, end) = w.occurrence(now)?;
+            (start < until).then(|| WindowView {
+                floor: w.scope == Scope::Floor,
+                services: match &w.scope {
+                    Scope::Floor => Vec::new(),
+                    Scope::Services(names) => names.clone(),
+                },
+                start: UtcTimestamp(start),
+                end: UtcTimestamp(end),
+                active: start <= now,
+                note: w.note.clone(),
+            })
+        })
+        .collect();
+    // A stable sort keeps file order among windows that start together.
+    views.sort_by_key(|v| v.start);
+    views
 }
 
 /// The first window that covers `subject` and is open at `at`.
@@ -397,6 +468,42 @@ timezone = "Europe/London"
         assert!(!w.is_in_window(ts("2026-01-12T02:00:00Z")));
         assert!(active_for(&windows, &service("ingest-job"), ts("2026-01-12T01:00:00Z")).is_some());
         assert!(active_for(&windows, &service("ingest-job"), ts("2026-01-13T01:00:00Z")).is_none());
+    }
+
+    #[test]
+    fn occurrences_are_clipped_to_the_range_and_listing_looks_a_day_ahead() {
+        let windows = from_toml(TEXT).expect("valid");
+        // Two Saturdays in January, the first cut at the range's start.
+        let weekly = windows[1].occurrences(ts("2026-01-10T12:00:00Z"), ts("2026-01-20T00:00:00Z"));
+        assert_eq!(
+            weekly,
+            [
+                (ts("2026-01-10T12:00:00Z"), ts("2026-01-10T15:00:00Z")),
+                (ts("2026-01-17T11:00:00Z"), ts("2026-01-17T15:00:00Z")),
+            ]
+        );
+        assert!(
+            windows[0]
+                .occurrences(ts("2026-01-11T00:00:00Z"), ts("2026-02-01T00:00:00Z"))
+                .is_empty()
+        );
+
+        // Friday noon UTC: the Saturday patching (23 h ahead) is within a day; the
+        // one-off broker migration (26 h ahead) and the Sunday-night job are not.
+        let day = SignedDuration::from_hours(24);
+        let views = listing(&windows, ts("2026-01-09T12:00:00Z"), day);
+        let notes: Vec<(&str, bool)> = views.iter().map(|v| (v.note.as_str(), v.active)).collect();
+        assert_eq!(notes, [("Weekly patching", false)]);
+        let views = listing(&windows, ts("2026-01-10T14:30:00Z"), day);
+        let notes: Vec<(&str, bool)> = views.iter().map(|v| (v.note.as_str(), v.active)).collect();
+        assert_eq!(
+            notes,
+            [("Weekly patching", true), ("Broker migration", true)]
+        );
+        let json = serde_json::to_value(&views[1]).expect("json");
+        assert_eq!(json["start"], "2026-01-10T14:00:00Z");
+        assert_eq!(json["services"][0], "whale-strategy");
+        assert_eq!(json["floor"], false);
     }
 
     #[test]
