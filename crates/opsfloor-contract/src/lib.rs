@@ -36,7 +36,7 @@ pub use calendar::{Calendar, CalendarError, MarketStatus, Session};
 pub use check::{MalformedJson, Problem, ProblemKind, Received, parse_document};
 pub use document::{AgentIdentity, Document, Endpoints, Heartbeat, Marketdata, Safety, Status};
 pub use kind::{ServiceKind, State};
-pub use reason::{ReasonCode, ReasonInfo, Severity};
+pub use reason::{ReasonCode, ReasonInfo, Severity, is_calm};
 pub use rollup::{Criticality, FloorRule, FloorVerdict, Member, rollup};
 pub use time::UtcTimestamp;
 pub use truth::{Inputs, Rule, Verdict, evaluate};

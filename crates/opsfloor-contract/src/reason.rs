@@ -45,10 +45,13 @@ pub struct ReasonInfo {
     pub severity: Severity,
     /// One line telling an operator what to look at first.
     pub runbook: &'static str,
+    /// True when the condition is expected, not an alarm (the market is closed,
+    /// execution is scaled to zero): the one place that decides what is calm.
+    pub expected: bool,
 }
 
 macro_rules! reason_codes {
-    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $sev:ident, $desc:literal, $runbook:literal; )*) => {
+    ($( $(#[$doc:meta])* $variant:ident = $code:literal, $sev:ident, $expected:literal, $desc:literal, $runbook:literal; )*) => {
         /// A reason code known to this version of the contract, or one that a newer
         /// service sent and this version does not know yet (kept verbatim, never dropped).
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -71,6 +74,7 @@ macro_rules! reason_codes {
                         description: $desc,
                         severity: Severity::$sev,
                         runbook: $runbook,
+                        expected: $expected,
                     }), )*
                     ReasonCode::Unrecognized(_) => None,
                 }
@@ -89,51 +93,56 @@ macro_rules! reason_codes {
 
 reason_codes! {
     /// The process has not answered its own status query (reported by a probe that can tell).
-    ProcessDown = "PROCESS_DOWN", Critical,
+    ProcessDown = "PROCESS_DOWN", Critical, false,
         "The process is not running",
         "Check the deployment: is the pod or process up, and is it crash-looping?";
     /// The floor could not reach the service at all.
-    Unreachable = "UNREACHABLE", Critical,
+    Unreachable = "UNREACHABLE", Critical, false,
         "The service did not answer its status endpoint",
         "Check that the service is running and that its URL and network path are right";
     /// The kill switch is engaged.
-    KillSwitch = "KILL_SWITCH", Critical,
+    KillSwitch = "KILL_SWITCH", Critical, false,
         "The kill switch is engaged: trading is stopped on purpose",
         "Find who engaged the kill switch and why before releasing it";
     /// The document lacks required fields, so its state cannot be trusted.
-    RequiredFieldsMissing = "REQUIRED_FIELDS_MISSING", Warning,
+    RequiredFieldsMissing = "REQUIRED_FIELDS_MISSING", Warning, false,
         "The status document lacks required fields, so it cannot be trusted",
         "Run `opsfloor validate` on the service's /ops/status output and fix what it names";
     /// Market data is older than its stale threshold while the market is open.
-    MarketdataStale = "MARKETDATA_STALE", Warning,
+    MarketdataStale = "MARKETDATA_STALE", Warning, false,
         "Market data is older than its stale threshold while the market is open",
         "Check the market data feed: its upstream connection and its last tick time";
     /// No market data has been seen while the market is open.
-    MarketdataMissing = "MARKETDATA_MISSING", Warning,
+    MarketdataMissing = "MARKETDATA_MISSING", Warning, false,
         "No market data has been seen while the market is open",
         "Check that the feed is subscribed and that this service can reach it";
     /// The heartbeat is older than its TTL.
-    HeartbeatStale = "HEARTBEAT_STALE", Warning,
+    HeartbeatStale = "HEARTBEAT_STALE", Warning, false,
         "The service's heartbeat is older than its time-to-live",
         "Check whether the service's main loop or job schedule is stuck";
+    /// The document names another service than the inventory entry polled (a copied
+    /// URL, a service answering on another's port): its state cannot be shown as this one's.
+    IdentityMismatch = "IDENTITY_MISMATCH", Warning, false,
+        "The status document is another service's: its service_name is not this entry's name",
+        "Check the inventory entry's url and aliases against the service that answers there";
     /// The service reports a state that its own fields, re-evaluated, contradict.
-    StateMismatch = "STATE_MISMATCH", Warning,
+    StateMismatch = "STATE_MISMATCH", Warning, false,
         "The reported state contradicts the document's own fields under the truth table",
         "Compare the service's build with this contract version: its status logic may be out of date";
     /// The inventory lists no services.
-    NoServices = "NO_SERVICES", Warning,
+    NoServices = "NO_SERVICES", Warning, false,
         "The inventory lists no services",
         "Add the floor's services to the inventory file";
     /// The execution agent is disabled or scaled to zero. Expected, calm.
-    ExecutionDisabled = "EXECUTION_DISABLED", Info,
+    ExecutionDisabled = "EXECUTION_DISABLED", Info, true,
         "Execution is disabled or scaled to zero (expected)",
         "Nothing to do unless orders should be flowing: then scale the execution agent up";
     /// The market is closed. Expected, calm.
-    MarketClosed = "MARKET_CLOSED", Info,
+    MarketClosed = "MARKET_CLOSED", Info, true,
         "The market is closed (expected)",
         "Nothing to do: the service rests until the next session";
     /// The deployment does not allow this execution service to place orders.
-    OrdersNotPermitted = "ORDERS_NOT_PERMITTED", Info,
+    OrdersNotPermitted = "ORDERS_NOT_PERMITTED", Info, true,
         "This deployment's policy does not allow order execution",
         "Nothing to do unless this deployment should trade: then enable its execution policy";
 }
@@ -159,6 +168,12 @@ impl ReasonCode {
     /// The severity; an unrecognized code is a warning (unknown is never calm).
     pub fn severity(&self) -> Severity {
         self.info().map_or(Severity::Warning, |i| i.severity)
+    }
+
+    /// True when the table marks the condition as expected, not an alarm; an
+    /// unrecognized code is never expected.
+    pub fn is_expected(&self) -> bool {
+        self.info().is_some_and(|i| i.expected)
     }
 
     /// Position in the fixed listing order; unrecognized codes sort last.
@@ -220,6 +235,15 @@ impl JsonSchema for ReasonCode {
     }
 }
 
+/// Is a state with these reason codes calm, that is, nothing for a person to do?
+/// `OK` is; any other state is calm only when it has codes and every one is
+/// expected in the table (`MARKET_CLOSED [MARKET_CLOSED]`, `OFFLINE
+/// [EXECUTION_DISABLED]`). The rollup, the dashboard, the report and alerts all ask
+/// this one question.
+pub fn is_calm(state: crate::State, codes: &[ReasonCode]) -> bool {
+    state == crate::State::Ok || (!codes.is_empty() && codes.iter().all(ReasonCode::is_expected))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -260,5 +284,19 @@ mod tests {
         assert_eq!(json, "\"SOLAR_FLARE\"");
         assert!(ReasonCode::KillSwitch < odd);
         assert!(ReasonCode::ProcessDown < ReasonCode::MarketClosed);
+    }
+
+    #[test]
+    fn calm_is_ok_or_only_expected_codes() {
+        use crate::State;
+        assert!(is_calm(State::Ok, &[]));
+        assert!(is_calm(State::MarketClosed, &[ReasonCode::MarketClosed]));
+        assert!(is_calm(State::Offline, &[ReasonCode::ExecutionDisabled]));
+        assert!(!is_calm(State::Offline, &[ReasonCode::Unreachable]));
+        assert!(!is_calm(State::Unknown, &[]));
+        assert!(!is_calm(
+            State::Offline,
+            &[ReasonCode::ExecutionDisabled, ReasonCode::ProcessDown]
+        ));
     }
 }

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use opsfloor_contract::Calendar;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
-use opsfloor_floor::view::MarketView;
+use opsfloor_engine::view::MarketView;
 
 use crate::words::countdown;
 

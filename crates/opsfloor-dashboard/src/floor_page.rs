@@ -6,8 +6,8 @@ use askama::Template;
 use jiff::Timestamp;
 use opsfloor_contract::State;
 use opsfloor_contract::time::format_timestamp;
-use opsfloor_floor::FloorState;
-use opsfloor_floor::view::{FloorView, ServiceView};
+use opsfloor_engine::FloorState;
+use opsfloor_engine::view::{FloorView, ServiceView};
 
 use crate::chrome::{Chrome, Page};
 use crate::clock::{Market, Zone, instant, seconds_between, utc_long};
@@ -37,7 +37,7 @@ impl Snapshot {
             zone: Zone::of(&state.calendar),
             floor: FloorView::of(state, now),
             services: state
-                .services
+                .services()
                 .iter()
                 .map(|t| ServiceView::of(t, now))
                 .collect(),

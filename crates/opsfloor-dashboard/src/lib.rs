@@ -12,7 +12,7 @@
 //! Every page works without JavaScript (the floor page refreshes itself every 10 s);
 //! with it, the floor page follows the live stream (`/api/v1/stream`) and changes
 //! text and classes in place. Pages are rendered from the API's own views
-//! ([`opsfloor_floor::view`]) with askama templates (compiled, escaping by default),
+//! ([`opsfloor_server::view`]) with askama templates (compiled, escaping by default),
 //! and the same state and clock always render the same bytes. Any page takes
 //! `?kiosk=1` for a wall screen: larger type, no navigation.
 
@@ -33,8 +33,8 @@ mod contrast;
 use axum::Router;
 use axum::routing::get;
 use jiff::Timestamp;
-use opsfloor_floor::FloorState;
-use opsfloor_floor::api::ApiState;
+use opsfloor_engine::FloorState;
+use opsfloor_server::api::ApiState;
 
 /// The dashboard's routes, to be merged next to the floor's API
 /// (`ServeConfig { pages: Some(Arc::new(opsfloor_dashboard::pages)), .. }`).

@@ -6,9 +6,9 @@ use axum::extract::{Path, Query, State as AxumState};
 use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
-use opsfloor_floor::api::ApiState;
-use opsfloor_floor::report::{Report, markdown};
 use opsfloor_history::Subject;
+use opsfloor_report::{Report, markdown};
+use opsfloor_server::api::ApiState;
 use serde::Deserialize;
 
 use crate::chrome::{Chrome, Page};
@@ -152,7 +152,7 @@ pub async fn history(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>)
         floor_name: f.inventory.floor.name.clone(),
         calendar: f.calendar.clone(),
         zone: Zone::of(&f.calendar),
-        services: f.services.iter().map(|t| t.name.clone()).collect(),
+        services: f.services().iter().map(|t| t.name.clone()).collect(),
         current: Mark {
             at: f.since,
             state: f.verdict.state,
@@ -189,7 +189,7 @@ struct ReportPage {
 
 /// The report page for `state` at `now`.
 pub fn report_page(
-    state: &opsfloor_floor::FloorState,
+    state: &opsfloor_engine::FloorState,
     now: Timestamp,
     kiosk: bool,
 ) -> Result<String, askama::Error> {

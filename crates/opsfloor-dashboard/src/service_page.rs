@@ -4,8 +4,8 @@
 
 use askama::Template;
 use jiff::{SignedDuration, Timestamp};
-use opsfloor_floor::FloorState;
-use opsfloor_floor::view::ServiceView;
+use opsfloor_engine::FloorState;
+use opsfloor_engine::view::ServiceView;
 use opsfloor_history::HistoryError;
 use serde_json::Value;
 

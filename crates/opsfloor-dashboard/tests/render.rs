@@ -36,7 +36,7 @@ fn the_same_state_and_clock_render_the_same_bytes() {
         floor_name: "bench-floor".into(),
         calendar: state.calendar.clone(),
         zone: opsfloor_dashboard::clock::Zone::of(&state.calendar),
-        services: state.services.iter().map(|t| t.name.clone()).collect(),
+        services: state.services().iter().map(|t| t.name.clone()).collect(),
         current: Mark {
             at: state.since,
             state: state.verdict.state,
@@ -78,7 +78,7 @@ fn every_value_is_escaped() {
 fn a_service_that_stopped_answering_shows_when_it_was_last_seen() {
     let mut state = synthetic::floor(5, MARKET_HOURS, &[]);
     let t = state
-        .services
+        .services_mut()
         .iter_mut()
         .find(|t| t.name == "strategy-0001-svc")
         .expect("service");

@@ -25,6 +25,15 @@ pub enum HistoryError {
         /// Why.
         source: std::io::Error,
     },
+    /// The database file exists but cannot be opened for writing (read-only,
+    /// immutable, wrong owner, or a directory).
+    #[error("history database {location}: cannot be written: {source}")]
+    NotWritable {
+        /// The database file.
+        location: String,
+        /// Why.
+        source: std::io::Error,
+    },
     /// The database refused an open, a query or a transaction.
     #[error("history database {location}: {source}")]
     Database {
@@ -109,7 +118,7 @@ impl HistoryError {
     /// decode, a schema from a newer build, an instant out of range).
     pub fn is_io(&self) -> bool {
         match self {
-            HistoryError::CreateDir { .. } => true,
+            HistoryError::CreateDir { .. } | HistoryError::NotWritable { .. } => true,
             HistoryError::Database { source, .. } | HistoryError::Migration { source, .. } => {
                 sqlx_is_io(source)
             }
@@ -127,6 +136,7 @@ impl HistoryError {
         match self {
             HistoryError::InvalidLocation { location, .. }
             | HistoryError::CreateDir { location, .. }
+            | HistoryError::NotWritable { location, .. }
             | HistoryError::Database { location, .. }
             | HistoryError::Migration { location, .. }
             | HistoryError::SchemaTooNew { location, .. }

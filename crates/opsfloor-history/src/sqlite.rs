@@ -35,6 +35,7 @@ impl SqliteStore {
                     source,
                 })?;
         }
+        writable(path, &location)?;
         let options = SqliteConnectOptions::new()
             .filename(path)
             .create_if_missing(true)
@@ -91,6 +92,24 @@ impl SqliteStore {
             return Err(e);
         }
         Ok(self)
+    }
+}
+
+/// The write probe's first half: an existing file must open for writing. SQLite
+/// alone would not tell: with its WAL file still beside it, a read-only or
+/// immutable database accepts writes into the WAL until the first checkpoint.
+fn writable(path: &Path, location: &str) -> Result<(), HistoryError> {
+    match std::fs::OpenOptions::new()
+        .read(true)
+        .write(true)
+        .open(path)
+    {
+        Ok(_) => Ok(()),
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => Ok(()),
+        Err(source) => Err(HistoryError::NotWritable {
+            location: location.to_owned(),
+            source,
+        }),
     }
 }
 

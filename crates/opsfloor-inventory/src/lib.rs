@@ -61,6 +61,34 @@ pub struct Inventory {
     pub services: Vec<ServiceEntry>,
 }
 
+impl Inventory {
+    /// Things that are valid but probably wrong, one line each naming the file and
+    /// line: today, two entries polling the same status URL (a copy-paste), which
+    /// the identity check will then show as `UNKNOWN [IDENTITY_MISMATCH]`.
+    pub fn warnings(&self) -> Vec<String> {
+        let mut first: std::collections::HashMap<String, &ServiceEntry> =
+            std::collections::HashMap::new();
+        let mut out = Vec::new();
+        for e in &self.services {
+            let url = e.status_url();
+            match first.get(&url) {
+                Some(earlier) => out.push(format!(
+                    "{}:{}: services {:?} and {:?} (line {}) poll the same URL {url}",
+                    self.source.display(),
+                    e.line,
+                    e.name,
+                    earlier.name,
+                    earlier.line
+                )),
+                None => {
+                    first.insert(url, e);
+                }
+            }
+        }
+        out
+    }
+}
+
 /// An inventory file format.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum Format {
@@ -122,6 +150,10 @@ impl Default for FloorSettings {
 pub struct ServiceEntry {
     /// The service's name, unique in the inventory (`agent_name` in YAML).
     pub name: String,
+    /// Other names its status document may carry as `service_name` (a service
+    /// renamed in its own configuration but not yet here); any other name is an
+    /// identity mismatch.
+    pub aliases: Vec<String>,
     /// What the service does.
     pub kind: ServiceKind,
     /// Its base URL, normalised (`http` or `https`, lower-case scheme and host, no

@@ -62,7 +62,7 @@ const FLOOR_KEYS: [&str; 7] = [
 
 /// Service keys after the name, the kind and the URL (the name's and the URL's
 /// keys differ by format).
-const SERVICE_KEYS: [&str; 7] = [
+const SERVICE_KEYS: [&str; 8] = [
     "criticality",
     "replicas",
     "enabled",
@@ -70,6 +70,7 @@ const SERVICE_KEYS: [&str; 7] = [
     "status_path",
     "failure_threshold",
     "expected_endpoints",
+    "aliases",
 ];
 
 /// The default status path of the Ops Status Contract.
@@ -443,8 +444,13 @@ impl Validator<'_> {
             None => Vec::new(),
             Some(n) => self.string_list(n, &field("expected_endpoints"), &mut ok),
         };
+        let aliases = match optional(entries, "aliases") {
+            None => Vec::new(),
+            Some(n) => self.string_list(n, &field("aliases"), &mut ok),
+        };
         Some(ServiceEntry {
             name: String::new(),
+            aliases,
             kind: kind?,
             url: url?,
             criticality: criticality?,

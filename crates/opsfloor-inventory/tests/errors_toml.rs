@@ -147,7 +147,7 @@ port = 80
             "inventory.toml:4:1: floor.calender: unknown key \"calender\"; did you mean \"calendar\"?",
             "inventory.toml:10:1: services[0].critcality: unknown key \"critcality\"; did you mean \"criticality\"?",
             "inventory.toml:11:1: services[0].port: unknown key \"port\"; expected one of name, kind, url, \
-             criticality, replicas, enabled, timeout_ms, status_path, failure_threshold, expected_endpoints",
+             criticality, replicas, enabled, timeout_ms, status_path, failure_threshold, expected_endpoints, aliases",
         ])
     );
 }

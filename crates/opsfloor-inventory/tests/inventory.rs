@@ -56,6 +56,7 @@ fn the_fleets_inventory_parses() {
     assert_eq!(
         *execution,
         ServiceEntry {
+            aliases: Vec::new(),
             name: "execution-agent".into(),
             kind: Execution,
             url: "http://127.0.0.1:9103".into(),

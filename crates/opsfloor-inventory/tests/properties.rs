@@ -163,6 +163,7 @@ fn expected(specs: &[Spec]) -> Vec<ServiceEntry> {
         .iter()
         .enumerate()
         .map(|(i, s)| ServiceEntry {
+            aliases: Vec::new(),
             name: format!("{}-{i}", s.name),
             kind: s.kind,
             url: if s.port == 80 {

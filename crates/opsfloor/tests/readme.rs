@@ -1,4 +1,6 @@
-//! Keeps the README's reason-code table equal to the contract's list of codes.
+//! Keeps the README's reason-code table equal to the contract's table of codes:
+//! the same codes in the same order, with the same severity, "expected" flag and
+//! meaning.
 
 use opsfloor_contract::ReasonCode;
 
@@ -6,14 +8,29 @@ use opsfloor_contract::ReasonCode;
 fn the_readme_lists_every_reason_code_in_order() {
     let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
         .expect("README.md");
-    let in_readme: Vec<&str> = readme
+    let in_readme: Vec<Vec<String>> = readme
         .lines()
-        .skip_while(|l| !l.starts_with("| code | severity | meaning |"))
+        .skip_while(|l| !l.starts_with("| code | severity | expected | meaning |"))
         .skip(2)
         .take_while(|l| l.starts_with('|'))
-        .filter_map(|l| l.split('|').nth(1))
-        .map(|c| c.trim().trim_matches('`'))
+        .map(|l| {
+            l.trim_matches('|')
+                .split('|')
+                .map(|c| c.trim().trim_matches('`').to_owned())
+                .collect()
+        })
         .collect();
-    let in_code: Vec<&str> = ReasonCode::ALL.iter().map(|c| c.as_str()).collect();
+    let in_code: Vec<Vec<String>> = ReasonCode::ALL
+        .iter()
+        .map(|c| {
+            let severity = serde_json::to_value(c.severity()).expect("severity serialises");
+            vec![
+                c.as_str().to_owned(),
+                severity.as_str().unwrap_or_default().to_owned(),
+                if c.is_expected() { "yes" } else { "no" }.to_owned(),
+                c.description().to_owned(),
+            ]
+        })
+        .collect();
     assert_eq!(in_readme, in_code, "README.md's reason-code table");
 }

@@ -7,7 +7,7 @@
 
 pub mod synthetic;
 
-#[path = "../../../opsfloor-floor/tests/common/mod.rs"]
+#[path = "../../../opsfloor-server/tests/common/mod.rs"]
 mod base;
 
 use std::net::SocketAddr;
@@ -15,7 +15,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use opsfloor_floor::server::Running;
+use opsfloor_server::server::Running;
 use serde_json::Value;
 
 #[allow(unused_imports)] // each test file uses a different subset
@@ -30,7 +30,7 @@ pub trait WithDashboard {
 impl WithDashboard for Setup {
     async fn dashboard(&self, inventory: &Path, history: bool) -> Served {
         let db = history.then(|| self.dir.path().join("history.db"));
-        let pages: opsfloor_floor::server::Pages = Arc::new(opsfloor_dashboard::pages);
+        let pages: opsfloor_server::server::Pages = Arc::new(opsfloor_dashboard::pages);
         let running = self.floor_with_pages(inventory, db, Some(pages)).await;
         let addr = running.addr;
         Served { running, addr }

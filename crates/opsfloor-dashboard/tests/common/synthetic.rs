@@ -8,8 +8,8 @@ use std::path::Path;
 
 use jiff::Timestamp;
 use opsfloor_contract::{Calendar, parse_document};
-use opsfloor_floor::FloorState;
-use opsfloor_floor::poll::Outcome;
+use opsfloor_engine::FloorState;
+use opsfloor_engine::Outcome;
 use opsfloor_inventory::{Format, parse};
 
 /// Wednesday 10:00 in New York: the market is open.
@@ -80,20 +80,26 @@ pub fn floor(n: usize, now: &str, extra_names: &[&str]) -> FloorState {
         ));
         if *kind == "execution" {
             toml.push_str("replicas = 0\n");
-            outcomes.push(None);
+            outcomes.push((name.clone(), None));
         } else if i % 89 == 88 {
-            outcomes.push(Some(Outcome::NoAnswer {
-                error: "connection failed: Connection refused".into(),
-            }));
+            outcomes.push((
+                name.clone(),
+                Some(Outcome::NoAnswer {
+                    error: "connection failed: Connection refused".into(),
+                }),
+            ));
         } else {
-            outcomes.push(Some(received(&document(name, kind, now, i % 97 == 96))));
+            outcomes.push((
+                name.clone(),
+                Some(received(&document(name, kind, now, i % 97 == 96))),
+            ));
         }
     }
     let inventory = parse(&toml, Path::new("bench.toml"), Format::Toml).expect("inventory");
     let now: Timestamp = now.parse().expect("now");
     let mut state = FloorState::evaluate(inventory, Calendar::nyse(), outcomes, now);
     // `evaluate` leaves timing out (it serves deterministic reports); a live floor has it.
-    for (i, t) in state.services.iter_mut().enumerate() {
+    for (i, t) in state.services_mut().iter_mut().enumerate() {
         if t.last_poll.is_some() {
             t.latency_ms = Some(1.0 + (i % 37) as f64 * 0.71);
         }

@@ -8,8 +8,8 @@ use std::time::Duration;
 use jiff::{SignedDuration, Timestamp};
 use opsfloor_contract::Calendar;
 use opsfloor_fleet::{Fleet, FleetConfig, Scenario};
-use opsfloor_floor::server::{ServeConfig, start};
 use opsfloor_probe::Clock;
+use opsfloor_server::server::{ServeConfig, start};
 
 use crate::cmd::serve_util::{init_logging, runtime, shutdown_signal};
 use crate::error::CliError;

@@ -18,7 +18,7 @@ use crate::error::CliError;
 /// `opsfloor schema`: the JSON Schema, byte for byte as committed in `schema/`.
 pub fn print_schema(report: bool) -> Result<u8, CliError> {
     let text = if report {
-        opsfloor_floor::report::Report::schema_json()
+        opsfloor_report::Report::schema_json()
     } else {
         opsfloor_contract::schema::document_schema_json()
     };

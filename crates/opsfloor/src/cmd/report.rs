@@ -14,14 +14,14 @@ use jiff::Timestamp;
 use opsfloor_contract::calendar::Overrides;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
 use opsfloor_contract::{Calendar, State};
-use opsfloor_floor::FloorState;
-use opsfloor_floor::poll::Poller;
-use opsfloor_floor::report::recording::{
-    RECORDING_FORMAT, Recorded, RecordedInventory, Recording, Response, gather,
-};
-use opsfloor_floor::report::since::{Previous, changes};
-use opsfloor_floor::report::{Report, exit_code, markdown, table};
+use opsfloor_engine::FloorState;
 use opsfloor_inventory::{Format, Inventory};
+use opsfloor_poller::{Poller, PollerSettings};
+use opsfloor_report::recording::{
+    RECORDING_FORMAT, Recorded, RecordedInventory, Recording, Response,
+};
+use opsfloor_report::since::{Previous, changes};
+use opsfloor_report::{Report, exit_code, markdown, table};
 
 use crate::cmd::serve_util::runtime;
 use crate::cmd::write_stdout;
@@ -199,12 +199,10 @@ fn report(args: &Args) -> Result<u8, Failure> {
                     .to_owned(),
                     text,
                 },
-                responses: inventory
-                    .services
+                responses: outcomes
                     .iter()
-                    .zip(&outcomes)
-                    .map(|(e, o)| Response {
-                        service_name: e.name.clone(),
+                    .map(|(name, o)| Response {
+                        service_name: name.clone(),
                         outcome: Recorded::of(o),
                     })
                     .collect(),
@@ -262,8 +260,8 @@ fn poll_all(
     inventory: &Inventory,
     retries: u32,
     quiet: bool,
-) -> Result<Vec<Option<opsfloor_floor::poll::Outcome>>, CliError> {
-    let poller = Poller::new(inventory.floor.body_limit_bytes)
+) -> Result<Vec<(String, Option<opsfloor_engine::Outcome>)>, CliError> {
+    let poller = Poller::new(PollerSettings::for_inventory(inventory))
         .map_err(|e| CliError::Data(format!("HTTP client: {e}")))?;
     let total = inventory.services.len();
     let started = std::time::Instant::now();
@@ -281,5 +279,7 @@ fn poll_all(
             eprintln!("opsfloor report: polled {done}/{total} services…");
         }
     };
-    Ok(runtime()?.block_on(gather(inventory, &poller, retries, progress)))
+    Ok(runtime()?.block_on(opsfloor_poller::poll_all(
+        inventory, &poller, retries, progress,
+    )))
 }

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsfloor_floor::server::{ServeConfig, start};
+use opsfloor_server::server::{ServeConfig, start};
 
 use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
 use crate::error::CliError;
@@ -67,7 +67,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             .map_err(|e| CliError::Data(e.to_string()))?;
         let (services, name) = running
             .floor
-            .read(|f| (f.services.len(), f.inventory.floor.name.clone()));
+            .read(|f| (f.services().len(), f.inventory.floor.name.clone()));
         println!(
             "opsfloor serve: {name}, {services} services, API at http://{}/api/v1/floor",
             running.addr

@@ -59,10 +59,11 @@ async fn every_kind_of_broken_service_gets_its_calm_state() {
                 tokio::time::sleep(Duration::from_secs(5)).await;
                 SEED
             }))
+            .route("/fine/ops/status", get(|| async { SEED }))
             .route("/garbage/ops/status", get(|| async { "<html>hello</html>" }))
             .route("/huge/ops/status", get(|| async { format!("{{\"pad\": \"{}\"}}", "x".repeat(200_000)) }))
             .route("/redirect/ops/status", get(|| async { (StatusCode::FOUND, [(header::LOCATION, "/elsewhere")]) }))
-            .route("/wrongtype/ops/status", get(|| async { ([(header::CONTENT_TYPE, "text/html")], SEED).into_response() }))
+            .route("/wrongtype/ops/status", get(|| async { ([(header::CONTENT_TYPE, "text/html")], SEED.replacen("marketdata-mcp-server", "wrongtype", 1)).into_response() }))
             .route("/fivehundred/ops/status", get(|| async { (StatusCode::INTERNAL_SERVER_ERROR, "oops") }))
             .route("/missing/ops/status", get(|| async { (StatusCode::NOT_FOUND, "no such thing") }))
             .route("/secret/ops/status", get(|| async {
@@ -90,6 +91,7 @@ async fn every_kind_of_broken_service_gets_its_calm_state() {
             "\n[[services]]\nname = \"{name}\"\nkind = \"ops\"\nurl = \"http://{bad}/{name}\"\ncriticality = \"optional\"\n"
         ));
     }
+    extra.push_str(&format!("\n[[services]]\nname = \"copy-paste\"\nkind = \"ops\"\nurl = \"http://{bad}/fine\"\ncriticality = \"optional\"\n"));
     extra.push_str(&format!("\n[[services]]\nname = \"reset\"\nkind = \"ops\"\nurl = \"http://{reset}\"\ncriticality = \"optional\"\n"));
     extra.push_str(&format!("\n[[services]]\nname = \"never\"\nkind = \"ops\"\nurl = \"http://{never}\"\ncriticality = \"optional\"\n"));
     let floor = setup.floor(&setup.inventory(&extra), None).await;
@@ -112,6 +114,12 @@ async fn every_kind_of_broken_service_gets_its_calm_state() {
     }
     // A valid document with the wrong content type is still a document.
     expect_service(&floor, "wrongtype", "OK []").await;
+    // A document that names another service is that service's, not this entry's.
+    let s = expect_service(&floor, "copy-paste", "UNKNOWN [IDENTITY_MISMATCH]").await;
+    assert!(
+        s["problems"].to_string().contains("marketdata-mcp-server"),
+        "{s}"
+    );
     // Secrets are redacted in the detail view.
     let s = expect_service(&floor, "secret", "OK []").await;
     assert_eq!(s["document"]["debug"]["api_key"], "[redacted]");

@@ -1,5 +1,7 @@
-//! `opsfloor serve`: load the inventory, resume from history, poll on an interval,
-//! reload on SIGHUP or when the inventory file changes, and serve the API.
+//! `opsfloor serve`: load the inventory, resume from history, schedule every
+//! service's polls, feed the results to the engine, record transitions before
+//! publishing them, reload on SIGHUP or when the inventory file changes, and serve
+//! the API.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -9,12 +11,17 @@ use std::time::{Duration, SystemTime};
 use jiff::Timestamp;
 use opsfloor_contract::Calendar;
 use opsfloor_contract::calendar::Overrides;
-use opsfloor_history::{History, Subject, Transition};
-use tokio::sync::watch;
+use opsfloor_engine::Transition;
+use opsfloor_history::History;
+use opsfloor_inventory::Inventory;
+use opsfloor_poller::{Poller, PollerSettings};
+use tokio::sync::{mpsc, watch};
 use tokio::task::JoinHandle;
+use tokio::time::Instant;
 
 use crate::api::{ApiState, router};
-use crate::floor::{Event, Floor, Now};
+use crate::floor::{Floor, Now, PollResult};
+use crate::scheduler::Scheduler;
 
 /// How to run the floor.
 #[derive(Clone)]
@@ -108,9 +115,23 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
     }
 }
 
-/// Starts the floor: the first poll cycle begins at once.
+fn poller_for(inventory: &Inventory) -> Result<Poller, ServeError> {
+    Poller::new(PollerSettings::for_inventory(inventory)).map_err(|e| ServeError::Io {
+        what: "HTTP client".into(),
+        message: e.to_string(),
+    })
+}
+
+fn warn_about(inventory: &Inventory) {
+    for warning in inventory.warnings() {
+        tracing::warn!("{warning}");
+    }
+}
+
+/// Starts the floor: every service's first poll comes at its phase in the first interval.
 pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let inventory = opsfloor_inventory::load(&config.inventory)?;
+    warn_about(&inventory);
     let calendar = Calendar::by_name(&inventory.floor.calendar, &Overrides::default())?;
     let history = match &config.db {
         // A path or sqlite://path is SQLite; postgres://… is PostgreSQL.
@@ -121,27 +142,13 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         None => None,
     };
     let resumed = match &history {
-        Some(h) => h
-            .last_states()
-            .await?
-            .into_iter()
-            .map(|t| {
-                let name = match t.subject {
-                    Subject::Floor => None,
-                    Subject::Service(name) => Some(name),
-                };
-                (name, t.to, t.reason_codes, t.at)
-            })
-            .collect(),
+        Some(h) => h.last_states().await?,
         None => Vec::new(),
     };
-    let interval = Duration::from_millis(inventory.floor.poll_interval_ms.max(100));
-    let floor = Floor::new(inventory, calendar, config.now.clone(), &resumed).map_err(|e| {
-        ServeError::Io {
-            what: "HTTP client".into(),
-            message: e.to_string(),
-        }
-    })?;
+    let poller = poller_for(&inventory)?;
+    let (floor, first) = Floor::new(inventory, calendar, config.now.clone(), &resumed);
+    record(&history, &first).await;
+    floor.publish(&first);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
@@ -171,19 +178,21 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         }
     });
 
-    let poller = tokio::spawn(poll_loop(
-        floor.clone(),
-        history.clone(),
-        config.inventory.clone(),
-        interval,
-        config.retention,
+    let engine = tokio::spawn(engine_loop(
+        Engine {
+            floor: floor.clone(),
+            history: history.clone(),
+            inventory_path: config.inventory.clone(),
+            retention: config.retention,
+        },
+        poller,
         stopped,
     ));
     Ok(Running {
         addr,
         floor,
         stop,
-        tasks: vec![http, poller],
+        tasks: vec![http, engine],
         history,
     })
 }
@@ -192,72 +201,149 @@ fn modified(path: &std::path::Path) -> Option<SystemTime> {
     std::fs::metadata(path).and_then(|m| m.modified()).ok()
 }
 
-async fn poll_loop(
+/// What the engine loop works with.
+struct Engine {
     floor: Floor,
     history: Option<History>,
     inventory_path: PathBuf,
-    interval: Duration,
     retention: Duration,
-    mut stopped: watch::Receiver<bool>,
-) {
-    let mut ticker = tokio::time::interval(interval);
-    ticker.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+}
+
+/// The rollup runs at most this often after a state change.
+const ROLLUP_COALESCE: Duration = Duration::from_millis(100);
+
+/// At most this many results are applied under one write lock.
+const BATCH: usize = 1024;
+
+/// Receives poll results, applies them, records and publishes transitions, rolls
+/// the floor up (coalesced after a change, and every second because the market opens
+/// and closes with time), and reloads the inventory.
+async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Receiver<bool>) {
+    let (tx, mut rx) = mpsc::unbounded_channel::<PollResult>();
+    let mut scheduler = Scheduler::new(tx);
+    scheduler.reconcile(engine.floor.read(|f| f.targets()), &poller, false);
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut watch_file = tokio::time::interval(Duration::from_secs(1));
-    let mut last_modified = modified(&inventory_path);
+    let mut last_modified = modified(&engine.inventory_path);
     let mut hangup = hangup_signal();
     let mut last_prune: Option<Timestamp> = None;
+    let mut roll_at: Option<Instant> = None;
+    let mut last_roll = Instant::now();
+    let mut batch = Vec::with_capacity(BATCH);
     loop {
         let reload = tokio::select! {
-            _ = ticker.tick() => {
-                let events = floor.cycle().await;
-                record(&history, &events).await;
-                prune(&floor, &history, retention, &mut last_prune).await;
+            n = rx.recv_many(&mut batch, BATCH) => {
+                if n == 0 { break }
+                let changes = engine.floor.apply(std::mem::take(&mut batch));
+                if !changes.is_empty() {
+                    record(&engine.history, &changes).await;
+                    engine.floor.publish(&changes);
+                    roll_at.get_or_insert(last_roll + ROLLUP_COALESCE);
+                }
+                false
+            }
+            () = sleep_until_opt(roll_at) => {
+                roll_at = None;
+                last_roll = Instant::now();
+                roll(&engine).await;
+                false
+            }
+            _ = tick.tick() => {
+                last_roll = Instant::now();
+                roll(&engine).await;
+                prune(&engine.floor, &engine.history, engine.retention, &mut last_prune).await;
                 false
             }
             _ = watch_file.tick() => {
-                let now = modified(&inventory_path);
+                let now = modified(&engine.inventory_path);
                 let changed = now != last_modified;
                 last_modified = now;
                 changed
             }
-            _ = hangup.recv() => true,
+            () = hangup.recv() => true,
             _ = stopped.changed() => break,
         };
-        if reload {
-            match opsfloor_inventory::load(&inventory_path) {
-                Ok(inventory) => {
-                    tracing::info!(services = inventory.services.len(), "inventory reloaded");
-                    let events = floor.reload(inventory);
-                    record(&history, &events).await;
-                }
-                // A broken edit keeps the last good inventory running.
-                Err(e) => {
-                    tracing::error!(error = %e, "inventory not reloaded, keeping the previous one")
-                }
-            }
+        if reload && let Some(p) = reload_inventory(&engine, &mut scheduler, &poller).await {
+            poller = p;
         }
+    }
+    scheduler.stop();
+}
+
+async fn sleep_until_opt(at: Option<Instant>) {
+    match at {
+        Some(at) => tokio::time::sleep_until(at).await,
+        None => std::future::pending().await,
     }
 }
 
-async fn record(history: &Option<History>, events: &[Event]) {
+async fn roll(engine: &Engine) {
+    if let Some(change) = engine.floor.roll() {
+        let changes = [change];
+        record(&engine.history, &changes).await;
+        engine.floor.publish(&changes);
+    }
+}
+
+/// Applies every setting of a changed inventory: services, calendar, interval,
+/// timeouts, body limit and in-flight bound (a new poller then). Returns the new
+/// poller when it had to change. A broken edit keeps the last good inventory.
+async fn reload_inventory(
+    engine: &Engine,
+    scheduler: &mut Scheduler,
+    poller: &Poller,
+) -> Option<Poller> {
+    let inventory = match opsfloor_inventory::load(&engine.inventory_path) {
+        Ok(inventory) => inventory,
+        Err(e) => {
+            tracing::error!(error = %e, "inventory not reloaded, keeping the previous one");
+            return None;
+        }
+    };
+    let calendar = match Calendar::by_name(&inventory.floor.calendar, &Overrides::default()) {
+        Ok(calendar) => calendar,
+        Err(e) => {
+            tracing::error!(error = %e, "inventory not reloaded, keeping the previous one");
+            return None;
+        }
+    };
+    warn_about(&inventory);
+    let settings = PollerSettings::for_inventory(&inventory);
+    let old_settings = engine
+        .floor
+        .read(|f| PollerSettings::for_inventory(&f.inventory));
+    let new_poller = if settings == old_settings {
+        None
+    } else {
+        match Poller::new(settings) {
+            Ok(p) => Some(p),
+            Err(e) => {
+                tracing::error!(error = %e, "inventory not reloaded: cannot build the HTTP client");
+                return None;
+            }
+        }
+    };
+    tracing::info!(services = inventory.services.len(), "inventory reloaded");
+    let changes = engine.floor.reload(inventory, calendar);
+    record(&engine.history, &changes).await;
+    engine.floor.publish(&changes);
+    let targets = engine.floor.read(|f| f.targets());
+    scheduler.reconcile(
+        targets,
+        new_poller.as_ref().unwrap_or(poller),
+        new_poller.is_some(),
+    );
+    new_poller
+}
+
+/// Records transitions before anyone is shown them (durable before visible).
+async fn record(history: &Option<History>, changes: &[Transition]) {
     let Some(history) = history else { return };
-    if events.is_empty() {
+    if changes.is_empty() {
         return;
     }
-    let rows: Vec<Transition> = events
-        .iter()
-        .map(|e| Transition {
-            subject: match &e.service {
-                Some(name) => Subject::Service(name.clone()),
-                None => Subject::Floor,
-            },
-            from: e.change.from,
-            to: e.change.to,
-            reason_codes: e.change.reason_codes.clone(),
-            at: e.change.at,
-        })
-        .collect();
-    if let Err(e) = history.record_all(&rows).await {
+    if let Err(e) = history.record_all(changes).await {
         tracing::error!(error = %e, "cannot record transitions");
     }
 }

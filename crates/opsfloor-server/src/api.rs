@@ -26,13 +26,15 @@ use futures_util::{Stream, StreamExt};
 use jiff::SignedDuration;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
 use opsfloor_contract::{ReasonCode, State};
-use opsfloor_history::{History, Subject, TransitionQuery};
+use opsfloor_history::{History, TransitionQuery};
 use serde::{Deserialize, Serialize};
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
-use crate::floor::{Event, Floor};
-use crate::view::{FloorView, ServiceView, floor_document};
+use opsfloor_engine::view::{FloorView, ServiceView, floor_document};
+use opsfloor_engine::{Subject, Transition};
+
+use crate::floor::Floor;
 
 /// What the handlers share.
 #[derive(Debug, Clone)]
@@ -62,9 +64,16 @@ pub fn router(state: ApiState) -> Router {
         .with_state(state)
 }
 
-/// A JSON response with `Cache-Control: no-store`.
+/// A JSON response with `Cache-Control: no-store`. A body that cannot be
+/// serialised is a 500 that says so, never an empty 200.
 fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
-    let bytes = serde_json::to_vec(body).unwrap_or_default();
+    let (status, bytes) = match serde_json::to_vec(body) {
+        Ok(bytes) => (status, bytes),
+        Err(e) => (
+            StatusCode::INTERNAL_SERVER_ERROR,
+            format!("{{\"error\":\"the response could not be serialised: {e}\"}}").into_bytes(),
+        ),
+    };
     let mut response = (status, bytes).into_response();
     let headers = response.headers_mut();
     headers.insert(
@@ -111,7 +120,12 @@ struct ServicesBody {
 fn services_view(floor: &Floor) -> ServicesBody {
     let now = floor.now();
     ServicesBody {
-        services: floor.read(|f| f.services.iter().map(|t| ServiceView::of(t, now)).collect()),
+        services: floor.read(|f| {
+            f.services()
+                .iter()
+                .map(|t| ServiceView::of(t, now))
+                .collect()
+        }),
     }
 }
 
@@ -121,9 +135,11 @@ async fn services(AxumState(s): AxumState<ApiState>) -> Response {
 
 async fn service(AxumState(s): AxumState<ApiState>, Path(name): Path<String>) -> Response {
     let now = s.floor.now();
+    // Take a copy under the lock; parse and redact the document outside it.
     match s
         .floor
-        .read(|f| f.service(&name).map(|t| ServiceView::detail(t, now)))
+        .read(|f| f.service(&name).cloned())
+        .map(|t| ServiceView::detail(&t, now))
     {
         Some(view) => json(StatusCode::OK, &view),
         None => error(
@@ -155,14 +171,14 @@ pub struct TransitionView {
     pub at: String,
 }
 
-impl From<&Event> for TransitionView {
-    fn from(e: &Event) -> Self {
+impl From<&Transition> for TransitionView {
+    fn from(t: &Transition) -> Self {
         TransitionView {
-            service: e.service.clone(),
-            from: e.change.from,
-            to: e.change.to,
-            reason_codes: e.change.reason_codes.clone(),
-            at: format_timestamp(e.change.at),
+            service: t.subject.service_name().map(str::to_owned),
+            from: t.from,
+            to: t.to,
+            reason_codes: t.reason_codes.clone(),
+            at: format_timestamp(t.at),
         }
     }
 }
@@ -210,19 +226,7 @@ async fn transitions(
     };
     match history.transitions(&query).await {
         Ok(rows) => {
-            let transitions = rows
-                .iter()
-                .map(|t| TransitionView {
-                    service: match &t.subject {
-                        Subject::Floor => None,
-                        Subject::Service(name) => Some(name.clone()),
-                    },
-                    from: t.from,
-                    to: t.to,
-                    reason_codes: t.reason_codes.clone(),
-                    at: format_timestamp(t.at),
-                })
-                .collect();
+            let transitions = rows.iter().map(TransitionView::from).collect();
             json(StatusCode::OK, &TransitionsBody { transitions })
         }
         Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
@@ -284,10 +288,7 @@ async fn slo(AxumState(s): AxumState<ApiState>, Query(p): Query<SloParams>) -> R
             let services = rows
                 .into_iter()
                 .map(|r| SloEntry {
-                    service: match r.subject {
-                        Subject::Floor => None,
-                        Subject::Service(name) => Some(name),
-                    },
+                    service: r.subject.service_name().map(str::to_owned),
                     market_minutes: r.market_minutes,
                     share: r.share,
                 })
@@ -314,13 +315,31 @@ struct Snapshot {
 
 fn snapshot_event(floor: &Floor) -> SseEvent {
     let now = floor.now();
+    let (floor_view, services) = floor.read(|f| {
+        (
+            FloorView::of(f, now),
+            f.services()
+                .iter()
+                .map(|t| ServiceView::of(t, now))
+                .collect(),
+        )
+    });
     let snapshot = Snapshot {
-        floor: floor.read(|f| FloorView::of(f, now)),
-        services: services_view(floor).services,
+        floor: floor_view,
+        services,
     };
-    SseEvent::default()
-        .event("snapshot")
-        .data(serde_json::to_string(&snapshot).unwrap_or_default())
+    sse_json("snapshot", &snapshot)
+}
+
+/// An SSE event with a JSON body; a body that cannot be serialised becomes an
+/// `error` event saying so, never an empty one.
+fn sse_json<T: Serialize>(name: &str, body: &T) -> SseEvent {
+    match serde_json::to_string(body) {
+        Ok(data) => SseEvent::default().event(name).data(data),
+        Err(e) => SseEvent::default()
+            .event("error")
+            .data(format!("{name} could not be serialised: {e}")),
+    }
 }
 
 async fn stream(
@@ -332,9 +351,7 @@ async fn stream(
     let floor = s.floor.clone();
     let rest = BroadcastStream::new(receiver).map(move |item| {
         Ok(match item {
-            Ok(event) => SseEvent::default()
-                .event("transition")
-                .data(serde_json::to_string(&TransitionView::from(&event)).unwrap_or_default()),
+            Ok(change) => sse_json("transition", &TransitionView::from(&change)),
             // A slow client missed transitions: give it the whole picture again.
             Err(BroadcastStreamRecvError::Lagged(_)) => snapshot_event(&floor),
         })
@@ -356,11 +373,11 @@ struct ReportParams {
 
 async fn report(AxumState(s): AxumState<ApiState>, Query(p): Query<ReportParams>) -> Response {
     let now = s.floor.now();
-    let report = s.floor.read(|f| crate::report::Report::of(f, now));
+    let report = s.floor.read(|f| opsfloor_report::Report::of(f, now));
     match p.format.as_deref().unwrap_or("json") {
         "json" => json(StatusCode::OK, &report),
         "markdown" => {
-            let mut response = crate::report::markdown::render(&report).into_response();
+            let mut response = opsfloor_report::markdown::render(&report).into_response();
             let headers = response.headers_mut();
             headers.insert(
                 header::CONTENT_TYPE,
@@ -377,10 +394,12 @@ async fn report(AxumState(s): AxumState<ApiState>, Query(p): Query<ReportParams>
 }
 
 async fn metrics(AxumState(s): AxumState<ApiState>) -> Response {
-    let mut response = s.floor.metrics().encode().into_response();
+    let now = s.floor.now();
+    let text = s.floor.read(|f| s.floor.metrics().encode(f, now));
+    let mut response = text.into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,
-        HeaderValue::from_static("application/openmetrics-text; version=1.0.0; charset=utf-8"),
+        HeaderValue::from_static("text/plain; version=0.0.4; charset=utf-8"),
     );
     response
 }

@@ -1,7 +1,7 @@
 //! The deployment report: one deterministic page that says what is deployed, where,
 //! with which build, whether it is healthy and whether it may run.
 //!
-//! A [`Report`] is built from a [`FloorState`] (live, replayed, or the running
+//! A [`Report`] is built from an `opsfloor_engine::FloorState` (live, replayed, or the running
 //! floor's) and rendered as JSON (the API's own shapes), GitHub-flavoured markdown
 //! ([`markdown`]) or a terminal table ([`table`]). Nothing in it depends on timing:
 //! latencies are left out, and the clock is the `now` it is given.
@@ -18,8 +18,8 @@ use opsfloor_contract::{Document, ReasonCode, Severity, State};
 use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
-use crate::floor::FloorState;
-use crate::view::{FloorView, MarketView, ServiceView};
+use opsfloor_engine::FloorState;
+use opsfloor_engine::view::{FloorView, MarketView, ServiceView};
 
 pub use since::Changes;
 
@@ -72,7 +72,7 @@ impl Report {
     pub fn of(state: &FloorState, now: Timestamp) -> Report {
         let view = FloorView::of(state, now);
         let mut services: Vec<ServiceView> = state
-            .services
+            .services()
             .iter()
             .map(|t| ServiceView::of(t, now))
             .collect();
@@ -106,7 +106,10 @@ impl Report {
 
     /// The report as pretty JSON with a trailing newline.
     pub fn to_json(&self) -> String {
-        let mut text = serde_json::to_string_pretty(self).unwrap_or_default();
+        // Invariant: the report is plain data (strings, numbers, maps with string
+        // keys), which serde_json always serialises.
+        #[allow(clippy::expect_used)]
+        let mut text = serde_json::to_string_pretty(self).expect("a report always serialises");
         text.push('\n');
         text
     }
@@ -116,7 +119,8 @@ impl Report {
         let schema = schemars::generate::SchemaSettings::draft2020_12()
             .into_generator()
             .into_root_schema_for::<Report>();
-        let mut text = serde_json::to_string_pretty(&schema).unwrap_or_default();
+        #[allow(clippy::expect_used)]
+        let mut text = serde_json::to_string_pretty(&schema).expect("a schema always serialises");
         text.push('\n');
         text
     }
@@ -155,9 +159,7 @@ pub fn exit_code(state: State, fail_on: State) -> u8 {
 fn issue(s: &ServiceView) -> Option<(u8, u8, Issue)> {
     let state = s.status.state;
     let codes = &s.status.reason_codes;
-    let calm = matches!(state, State::Ok | State::MarketClosed)
-        || (state == State::Offline && codes.contains(&ReasonCode::ExecutionDisabled));
-    if calm && s.findings.is_empty() {
+    if opsfloor_contract::is_calm(state, codes) && s.findings.is_empty() {
         return None;
     }
     let mut all: Vec<ReasonCode> = codes.clone();

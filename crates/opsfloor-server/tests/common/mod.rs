@@ -7,8 +7,8 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use opsfloor_fleet::{Fleet, FleetConfig, Scenario};
-use opsfloor_floor::server::{Running, ServeConfig, start};
 use opsfloor_probe::Clock;
+use opsfloor_server::server::{Running, ServeConfig, start};
 use serde_json::Value;
 
 pub const MARKET_HOURS: &str = "2026-01-07T15:00:00Z"; // Wednesday 10:00 New York
@@ -67,7 +67,7 @@ impl Setup {
         &self,
         inventory: &Path,
         db: Option<PathBuf>,
-        pages: Option<opsfloor_floor::server::Pages>,
+        pages: Option<opsfloor_server::server::Pages>,
     ) -> Running {
         let clock = self.clock;
         start(ServeConfig {

@@ -2,7 +2,7 @@
 
 use opsfloor_contract::{ReasonCode, State};
 
-use crate::view::ServiceView;
+use opsfloor_engine::view::ServiceView;
 
 /// A state in words with a text icon (never colour alone).
 pub fn state_word(state: State) -> &'static str {

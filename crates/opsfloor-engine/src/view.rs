@@ -12,8 +12,8 @@ use opsfloor_contract::{
 };
 use serde::Serialize;
 
-use crate::floor::FloorState;
 use crate::redact::redact;
+use crate::state::FloorState;
 use crate::tracker::Tracked;
 
 /// `/api/v1/floor`.
@@ -31,10 +31,12 @@ pub struct FloorView {
     pub market: MarketView,
     /// How many services are in each state.
     pub counts: BTreeMap<State, usize>,
-    /// When the last poll cycle ended.
-    pub last_cycle_utc: Option<String>,
-    /// How long it took, milliseconds.
-    pub last_cycle_ms: Option<f64>,
+    /// When the rollup was last computed (after any service's state changed, and at
+    /// least once per poll interval).
+    pub last_rollup_utc: Option<String>,
+    /// Seconds since the oldest current poll result: how far behind the picture may
+    /// be (`null` until every polled service has been polled once).
+    pub oldest_result_age_seconds: Option<f64>,
 }
 
 /// The market, as the floor's calendar sees it now.
@@ -122,6 +124,9 @@ pub struct ServiceView {
     pub problems: Vec<String>,
     /// Build information.
     pub build: Option<BuildView>,
+    /// Set while the last poll got no answer: the build, heartbeat, market data and
+    /// safety shown are from the last document, received at this instant, not current.
+    pub document_as_of_utc: Option<String>,
     /// The heartbeat's age when the last document was built, seconds.
     pub heartbeat_age_seconds: Option<f64>,
     /// Market data freshness from the last document (`null`: unknown or not a consumer).
@@ -176,6 +181,7 @@ impl ServiceView {
                 build_id: d.build_id.clone(),
                 agent_mode: d.agent_identity.agent_mode.clone(),
             }),
+            document_as_of_utc: t.out_of_contact().then_some(t.last_seen).flatten().map(ts),
             heartbeat_age_seconds: t.typed.as_ref().and_then(|d| d.heartbeat.age_seconds),
             marketdata_is_fresh: t
                 .typed
@@ -204,11 +210,11 @@ impl ServiceView {
 pub fn floor_document(s: &FloorState, now: Timestamp) -> Document {
     let v = &s.verdict;
     let name = s.inventory.floor.name.clone();
-    let kill_switch = s.services.iter().any(|t| t.kill_switch);
-    let beat = s.last_cycle.unwrap_or(s.started);
+    let kill_switch = s.services().iter().any(|t| t.kill_switch);
+    let beat = s.last_rollup.unwrap_or(s.started);
     let runs = matches!(v.state, State::Ok | State::Degraded | State::MarketClosed);
     let executes = v.state == State::Ok
-        && s.services.iter().any(|t| {
+        && s.services().iter().any(|t| {
             t.typed
                 .as_ref()
                 .is_some_and(|d| d.safety.safe_to_execute_orders)
@@ -261,7 +267,7 @@ impl FloorView {
     /// The floor view at `now`.
     pub fn of(s: &FloorState, now: Timestamp) -> FloorView {
         let mut counts = BTreeMap::new();
-        for t in &s.services {
+        for t in s.services() {
             *counts.entry(t.state).or_insert(0) += 1;
         }
         FloorView {
@@ -276,10 +282,8 @@ impl FloorView {
                 next_close_utc: s.calendar.next_close(now).ok().flatten().map(ts),
             },
             counts,
-            last_cycle_utc: s.last_cycle.map(ts),
-            last_cycle_ms: s
-                .last_cycle_duration
-                .map(|d| (d.as_secs_f64() * 100_000.0).round() / 100.0),
+            last_rollup_utc: s.last_rollup.map(ts),
+            oldest_result_age_seconds: s.oldest_result_age(now).map(|a| (a * 10.0).round() / 10.0),
         }
     }
 }

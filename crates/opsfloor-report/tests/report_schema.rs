@@ -2,7 +2,7 @@
 //! Refresh: `cargo run -p opsfloor -- schema --report > schema/report.schema.json`
 //! (or run this test with `UPDATE_SCHEMA=1`).
 
-use opsfloor_floor::report::Report;
+use opsfloor_report::Report;
 
 #[test]
 fn committed_report_schema_is_up_to_date() {

@@ -26,20 +26,8 @@ use opsfloor_contract::{
     Criticality, Document, Inputs, ReasonCode, Received, ServiceKind, State, evaluate,
 };
 
-use crate::poll::Outcome;
-
-/// A change of a service's state (or reason codes).
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Change {
-    /// The state before, `None` for the first state ever known.
-    pub from: Option<State>,
-    /// The state after.
-    pub to: State,
-    /// The reason codes after.
-    pub reason_codes: Vec<ReasonCode>,
-    /// When.
-    pub at: Timestamp,
-}
+use crate::outcome::Outcome;
+use crate::transition::{Subject, Transition};
 
 /// The floor's view of one service.
 #[derive(Debug, Clone, PartialEq)]
@@ -52,6 +40,8 @@ pub struct Tracked {
     pub criticality: Criticality,
     /// Its base URL.
     pub url: String,
+    /// Other names its document may carry as `service_name` (the inventory's `aliases`).
+    pub aliases: Vec<String>,
     /// False when the inventory scales it to zero or disables it.
     pub expected_to_run: bool,
     /// The calm state.
@@ -74,6 +64,8 @@ pub struct Tracked {
     pub last_error: Option<String>,
     /// Failed polls in a row.
     pub consecutive_failures: u32,
+    /// Failed polls since the floor started (a counter, for `/metrics`).
+    pub failures_total: u64,
     /// The service reports its kill switch engaged.
     pub kill_switch: bool,
     /// Findings beyond the state (`STATE_MISMATCH`).
@@ -118,6 +110,7 @@ impl Tracked {
             kind,
             criticality,
             url,
+            aliases: Vec::new(),
             expected_to_run,
             summary: state.summary().to_owned(),
             state,
@@ -129,6 +122,7 @@ impl Tracked {
             latency_ms: None,
             last_error: None,
             consecutive_failures: 0,
+            failures_total: 0,
             kill_switch: false,
             findings: Vec::new(),
             evaluated: None,
@@ -140,7 +134,7 @@ impl Tracked {
     }
 
     /// Marks a service the inventory scales to zero or disables: calm OFFLINE, not polled.
-    pub fn disabled(&mut self, now: Timestamp) -> Option<Change> {
+    pub fn disabled(&mut self, now: Timestamp) -> Option<Transition> {
         self.last_error = None;
         self.problems.clear();
         self.findings.clear();
@@ -162,13 +156,16 @@ impl Tracked {
         failure_threshold: u32,
         deployment: Deployment,
         market_open_at: impl Fn(Timestamp) -> Option<bool>,
-    ) -> Option<Change> {
+    ) -> Option<Transition> {
         self.last_poll = Some(now);
         self.latency_ms = Some(latency_ms);
         match outcome {
             Outcome::NoAnswer { error } => {
+                // No answer, no latency: a dead service must not look fast.
+                self.latency_ms = None;
                 self.last_error = Some(error);
                 self.consecutive_failures = self.consecutive_failures.saturating_add(1);
+                self.failures_total = self.failures_total.saturating_add(1);
                 if self.consecutive_failures >= failure_threshold.max(1) {
                     self.kill_switch = false;
                     return self.set(State::Offline, vec![ReasonCode::Unreachable], None, now);
@@ -193,12 +190,23 @@ impl Tracked {
         }
     }
 
+    /// True when `service_name` is this entry's name or one of its aliases.
+    pub fn is_named(&self, service_name: &str) -> bool {
+        self.name == service_name || self.aliases.iter().any(|a| a == service_name)
+    }
+
+    /// True while the last poll got no answer: what is shown of the last document
+    /// (heartbeat age, market data) is as of `last_seen`, not current.
+    pub fn out_of_contact(&self) -> bool {
+        self.consecutive_failures > 0
+    }
+
     fn seen(&mut self, now: Timestamp) {
         self.last_seen = Some(now);
         self.consecutive_failures = 0;
     }
 
-    fn untrusted(&mut self, now: Timestamp) -> Option<Change> {
+    fn untrusted(&mut self, now: Timestamp) -> Option<Transition> {
         self.kill_switch = false;
         self.findings.clear();
         self.evaluated = None;
@@ -216,11 +224,30 @@ impl Tracked {
         now: Timestamp,
         deployment: Deployment,
         market_open_at: impl Fn(Timestamp) -> Option<bool>,
-    ) -> Option<Change> {
+    ) -> Option<Transition> {
         let Some(doc) = received.valid_document().cloned() else {
             self.typed = None;
             return self.untrusted(now);
         };
+        if !self.is_named(&doc.service_name) {
+            // Another service's document (a copied URL): never shown as this one's state.
+            let problem = format!(
+                "/service_name: the document is {:?}'s, not {:?}'s (add it to `aliases` if it is the same service)",
+                doc.service_name, self.name
+            );
+            self.problems = vec![problem.clone()];
+            self.last_error = Some(problem);
+            self.typed = None;
+            self.kill_switch = false;
+            self.findings.clear();
+            self.evaluated = None;
+            return self.set(
+                State::Unknown,
+                vec![ReasonCode::IdentityMismatch],
+                None,
+                now,
+            );
+        }
         self.kill_switch = doc.safety.kill_switch;
         self.evaluated = reevaluate(&doc, deployment, market_open_at);
         self.findings.clear();
@@ -247,7 +274,7 @@ impl Tracked {
         reason_codes: Vec<ReasonCode>,
         summary: Option<String>,
         now: Timestamp,
-    ) -> Option<Change> {
+    ) -> Option<Transition> {
         self.summary = summary.unwrap_or_else(|| state.summary().to_owned());
         if self.known && state == self.state && reason_codes == self.reason_codes {
             return None;
@@ -257,7 +284,8 @@ impl Tracked {
         self.reason_codes = reason_codes.clone();
         self.since = now;
         self.known = true;
-        Some(Change {
+        Some(Transition {
+            subject: Subject::Service(self.name.clone()),
             from,
             to: state,
             reason_codes,
@@ -311,7 +339,7 @@ mod tests {
 
     fn tracked() -> Tracked {
         Tracked::new(
-            "md".into(),
+            "marketdata-mcp-server".into(),
             ServiceKind::Marketdata,
             Criticality::Critical,
             "http://x".into(),
@@ -343,7 +371,7 @@ mod tests {
         Some(true)
     }
 
-    fn step(t: &mut Tracked, outcome: Outcome, s: i64) -> Option<Change> {
+    fn step(t: &mut Tracked, outcome: Outcome, s: i64) -> Option<Transition> {
         t.observe(outcome, 1.0, at(s), 2, Deployment::default(), open)
     }
 
@@ -423,9 +451,41 @@ mod tests {
     }
 
     #[test]
+    fn another_services_document_is_an_identity_mismatch() {
+        let mut t = tracked();
+        step(
+            &mut t,
+            document(|d| d["service_name"] = "gamma-strategy".into()),
+            1,
+        );
+        assert_eq!(
+            (t.state, t.reason_codes.clone()),
+            (State::Unknown, vec![ReasonCode::IdentityMismatch])
+        );
+        assert!(t.problems[0].contains("\"gamma-strategy\"'s, not \"marketdata-mcp-server\"'s"));
+        t.aliases = vec!["gamma-strategy".into()];
+        step(
+            &mut t,
+            document(|d| d["service_name"] = "gamma-strategy".into()),
+            2,
+        );
+        assert_eq!(t.state, State::Ok, "an alias is the same service");
+    }
+
+    #[test]
+    fn no_answer_clears_the_latency() {
+        let mut t = tracked();
+        step(&mut t, document(|_| {}), 1);
+        assert_eq!(t.latency_ms, Some(1.0));
+        step(&mut t, no_answer(), 2);
+        assert_eq!(t.latency_ms, None);
+        assert!(t.out_of_contact());
+    }
+
+    #[test]
     fn resumed_state_is_kept_until_something_changes() {
         let mut t = Tracked::new(
-            "md".into(),
+            "marketdata-mcp-server".into(),
             ServiceKind::Marketdata,
             Criticality::Critical,
             "http://x".into(),

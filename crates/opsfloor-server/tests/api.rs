@@ -65,8 +65,8 @@ async fn metrics_in_prometheus_text() {
         text.contains("opsfloor_poll_latency_seconds_bucket"),
         "{text}"
     );
-    assert!(text.contains("opsfloor_poll_cycle_seconds"), "{text}");
-    assert!(text.trim_end().ends_with("# EOF"), "{text}");
+    assert!(text.contains("opsfloor_poll_lag_seconds_bucket"), "{text}");
+    promtool_accepts(&text);
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }
@@ -126,7 +126,7 @@ async fn a_floor_nests_inside_another_floor() {
     std::fs::write(
         &region_inventory,
         format!(
-            "[floor]\nname = \"region\"\npoll_interval_ms = 200\n\n[[services]]\nname = \"equities-desk\"\nkind = \"floor\"\nurl = \"http://{}\"\ncriticality = \"critical\"\n",
+            "[floor]\nname = \"region\"\npoll_interval_ms = 200\n\n[[services]]\nname = \"equities-desk\"\nkind = \"floor\"\nurl = \"http://{}\"\ncriticality = \"critical\"\naliases = [\"test-floor\"]\n",
             desk.addr
         ),
     )
@@ -189,10 +189,10 @@ async fn the_floor_records_a_transition_only_when_it_changes() {
 async fn pages_are_mounted_next_to_the_api() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
     let clock = setup.clock;
-    let pages: opsfloor_floor::server::Pages = std::sync::Arc::new(|_state| {
+    let pages: opsfloor_server::server::Pages = std::sync::Arc::new(|_state| {
         axum::Router::new().route("/hello", axum::routing::get(|| async { "pages" }))
     });
-    let floor = opsfloor_floor::server::start(opsfloor_floor::server::ServeConfig {
+    let floor = opsfloor_server::server::start(opsfloor_server::server::ServeConfig {
         inventory: setup.inventory(""),
         listen: "127.0.0.1:0".parse().expect("addr"),
         db: None,
@@ -211,4 +211,32 @@ async fn pages_are_mounted_next_to_the_api() {
     assert_eq!(body, "pages");
     floor.shutdown().await;
     setup.fleet.shutdown().await;
+}
+
+/// `promtool check metrics` (from Debian's `prometheus` package, which
+/// `scripts/test` installs) parses and lints the exposition: a malformed line, a
+/// counter without `_total` or a missing HELP fails the test.
+fn promtool_accepts(text: &str) {
+    use std::io::Write as _;
+    let promtool = std::env::var("OPSFLOOR_PROMTOOL").unwrap_or_else(|_| "promtool".into());
+    let mut child = std::process::Command::new(&promtool)
+        .args(["check", "metrics"])
+        .stdin(std::process::Stdio::piped())
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap_or_else(|e| panic!("{promtool}: {e} (scripts/test installs it)"));
+    child
+        .stdin
+        .take()
+        .expect("stdin")
+        .write_all(text.as_bytes())
+        .expect("write to promtool");
+    let out = child.wait_with_output().expect("promtool");
+    assert!(
+        out.status.success(),
+        "promtool check metrics: {}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
 }

@@ -5,15 +5,10 @@
 //! document received, the problem with an answer that was no document, the error of
 //! a poll that got no answer, or "not polled" (execution scaled to zero).
 
-use std::time::Duration;
-
-use futures_util::StreamExt;
 use opsfloor_contract::parse_document;
+use opsfloor_engine::Outcome;
 use opsfloor_inventory::{Format, Inventory};
 use serde::{Deserialize, Serialize};
-
-use crate::floor::disabled_execution;
-use crate::poll::{Outcome, Poller};
 
 /// The shape version written in `recording_format`.
 pub const RECORDING_FORMAT: u32 = 1;
@@ -118,18 +113,19 @@ impl Recorded {
 impl Recording {
     /// Outcomes for `inventory`'s services, matched by name; a service the recording
     /// does not have is reported as not answering (never silently dropped).
-    pub fn outcomes_for(&self, inventory: &Inventory) -> Vec<Option<Outcome>> {
+    pub fn outcomes_for(&self, inventory: &Inventory) -> Vec<(String, Option<Outcome>)> {
         inventory
             .services
             .iter()
-            .map(
-                |e| match self.responses.iter().find(|r| r.service_name == e.name) {
+            .map(|e| {
+                let outcome = match self.responses.iter().find(|r| r.service_name == e.name) {
                     Some(r) => r.outcome.outcome(),
                     None => Some(Outcome::NoAnswer {
                         error: "not in the recording".into(),
                     }),
-                },
-            )
+                };
+                (e.name.clone(), outcome)
+            })
             .collect()
     }
 
@@ -141,50 +137,4 @@ impl Recording {
             Format::Toml
         }
     }
-}
-
-/// Polls every service once, retrying a poll that got no answer up to `retries`
-/// times; `progress` is told each time a service is done.
-pub async fn gather(
-    inventory: &Inventory,
-    poller: &Poller,
-    retries: u32,
-    progress: impl Fn(usize) + Sync,
-) -> Vec<Option<Outcome>> {
-    let floor = &inventory.floor;
-    let targets: Vec<(usize, Option<(String, Duration)>)> = inventory
-        .services
-        .iter()
-        .enumerate()
-        .map(|(i, e)| {
-            let target = (!disabled_execution(e))
-                .then(|| (e.status_url(), Duration::from_millis(e.timeout_ms(floor))));
-            (i, target)
-        })
-        .collect();
-    let done = std::sync::atomic::AtomicUsize::new(0);
-    let (done, progress) = (&done, &progress);
-    let mut results: Vec<(usize, Option<Outcome>)> = futures_util::stream::iter(targets)
-        .map(|(i, target)| async move {
-            let outcome = match target {
-                None => None,
-                Some((url, timeout)) => {
-                    let mut polled = poller.poll(&url, timeout).await.outcome;
-                    for _ in 0..retries {
-                        if !matches!(polled, Outcome::NoAnswer { .. }) {
-                            break;
-                        }
-                        polled = poller.poll(&url, timeout).await.outcome;
-                    }
-                    Some(polled)
-                }
-            };
-            progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
-            (i, outcome)
-        })
-        .buffer_unordered(floor.max_in_flight.max(1))
-        .collect()
-        .await;
-    results.sort_by_key(|(i, _)| *i);
-    results.into_iter().map(|(_, o)| o).collect()
 }

@@ -1,84 +1,47 @@
-//! One poll of one service: an HTTP GET with a timeout, no redirects, and a capped body.
-//!
-//! What comes back is classified once, here:
-//! - a body that parses as JSON → [`Outcome::Document`] (valid or not: the checker
-//!   decides, and an invalid one evaluates to `UNKNOWN [REQUIRED_FIELDS_MISSING]`);
-//! - an answer that is no document (not JSON, too large, a redirect, a 4xx) →
-//!   [`Outcome::Untrusted`], also `UNKNOWN`, with the precise problem kept;
-//! - no answer (refused, timeout, reset, a 5xx without a document) →
-//!   [`Outcome::NoAnswer`], which counts toward `OFFLINE [UNREACHABLE]`.
+//! The innermost service: one HTTP GET, no redirects, a capped body, the answer
+//! classified once into an [`Outcome`] (see `opsfloor_engine::outcome` for the
+//! classes). It never fails: a transport error is [`Outcome::NoAnswer`], so the
+//! layers around it decide on outcomes, not on error types.
 
-use std::time::{Duration, Instant};
+use std::convert::Infallible;
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::Duration;
 
-use opsfloor_contract::{Received, parse_document};
+use opsfloor_contract::parse_document;
+use opsfloor_engine::Outcome;
 
-/// What one poll found.
-#[derive(Debug, Clone, PartialEq)]
-pub enum Outcome {
-    /// A JSON body, checked against the contract.
-    Document {
-        /// The checked document (boxed: it is much larger than the other variants).
-        received: Box<Received>,
-        /// The body as received, kept as text: parsed (and redacted) only when
-        /// someone asks to see it, which keeps a 10,000-service floor small.
-        raw: Box<str>,
-    },
-    /// The service answered, but not with a status document.
-    Untrusted {
-        /// What was wrong, for display.
-        problem: String,
-    },
-    /// No usable answer.
-    NoAnswer {
-        /// Why, for display.
-        error: String,
-    },
-}
+use crate::Request;
 
-/// An outcome with how long it took.
-#[derive(Debug, Clone, PartialEq)]
-pub struct Polled {
-    /// What was found.
-    pub outcome: Outcome,
-    /// From sending the request to having the whole body (or giving up).
-    pub latency: Duration,
-}
-
-/// A shared HTTP client for polling: keep-alive, no redirects, bounded bodies.
+/// One HTTP GET of a status document: a shared keep-alive client that follows no
+/// redirects and caps bodies. Cheap to clone (the client is shared).
 #[derive(Debug, Clone)]
-pub struct Poller {
+pub struct HttpGet {
     client: reqwest::Client,
     body_limit: usize,
 }
 
-impl Poller {
-    /// A poller whose bodies are capped at `body_limit` bytes.
-    pub fn new(body_limit: usize) -> Result<Poller, reqwest::Error> {
-        let client = reqwest::Client::builder()
+impl HttpGet {
+    /// A client whose bodies are capped at `body_limit` bytes; idle connections are
+    /// kept for `keep_alive` (`None`: a fresh connection for every poll).
+    pub fn new(body_limit: usize, keep_alive: Option<Duration>) -> Result<HttpGet, reqwest::Error> {
+        let mut builder = reqwest::Client::builder()
             .redirect(reqwest::redirect::Policy::none())
-            .pool_idle_timeout(Duration::from_secs(90))
             .tcp_nodelay(true)
-            .user_agent(concat!("opsfloor/", env!("CARGO_PKG_VERSION")))
-            .build()?;
-        Ok(Poller { client, body_limit })
-    }
-
-    /// GETs `url` within `timeout` (for the whole exchange, body included).
-    pub async fn poll(&self, url: &str, timeout: Duration) -> Polled {
-        let start = Instant::now();
-        let outcome = match tokio::time::timeout(timeout, self.exchange(url)).await {
-            Ok(outcome) => outcome,
-            Err(_) => Outcome::NoAnswer {
-                error: format!("no answer within {} ms", timeout.as_millis()),
-            },
+            .user_agent(concat!("opsfloor/", env!("CARGO_PKG_VERSION")));
+        builder = match keep_alive {
+            Some(idle) => builder.pool_idle_timeout(idle),
+            None => builder.pool_max_idle_per_host(0),
         };
-        Polled {
-            outcome,
-            latency: start.elapsed(),
-        }
+        Ok(HttpGet {
+            client: builder.build()?,
+            body_limit,
+        })
     }
 
-    async fn exchange(&self, url: &str) -> Outcome {
+    async fn exchange(self, url: String) -> Outcome {
+        let url = url.as_str();
         let mut response = match self
             .client
             .get(url)
@@ -150,6 +113,22 @@ impl Poller {
         Outcome::Untrusted {
             problem: format!("HTTP {status}: body larger than {} bytes", self.body_limit),
         }
+    }
+}
+
+impl tower::Service<Request> for HttpGet {
+    type Response = Outcome;
+    type Error = Infallible;
+    type Future = Pin<Box<dyn Future<Output = Result<Outcome, Infallible>> + Send>>;
+
+    fn poll_ready(&mut self, _: &mut Context<'_>) -> Poll<Result<(), Infallible>> {
+        // The client queues internally; readiness is bounded by the limit layer.
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let this = self.clone();
+        Box::pin(async move { Ok(this.exchange(request.url).await) })
     }
 }
 

@@ -1,0 +1,206 @@
+//! Polling: one status GET as a [`tower::Service`], with its behaviour composed from
+//! layers, and [`poll_all`] for one round over an inventory.
+//!
+//! The stack, outermost first ([`Poller`]):
+//! 1. [`Deadline`]: the whole poll, retries included, ends within the request's
+//!    timeout; past it the outcome is `NoAnswer` ("no answer within N ms").
+//! 2. [`RetryOnce`]: a second chance inside the same poll, so one lost packet never
+//!    counts as a failure. An attempt that fails fast (refused, reset, a 5xx) is
+//!    retried at once; an attempt still silent after half the timeout gets a second
+//!    attempt in parallel (a hedge), and the first usable answer wins. Either way the
+//!    poll stays within its deadline, so a hung service costs its own timeout once.
+//! 3. a floor-wide [`tower::limit::GlobalConcurrencyLimit`]: at most `max_in_flight`
+//!    requests in flight, shared by every poll.
+//! 4. [`HttpGet`]: one GET, classified into an [`Outcome`].
+//!
+//! `opsfloor serve` and `opsfloor report` use this same stack.
+
+mod poll;
+mod retry;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::task::{Context, Poll};
+use std::time::{Duration, Instant};
+
+use futures_util::StreamExt;
+use opsfloor_engine::state::disabled_execution;
+use opsfloor_engine::{Outcome, Polled};
+use opsfloor_inventory::Inventory;
+use tower::limit::GlobalConcurrencyLimitLayer;
+use tower::util::BoxCloneSyncService;
+use tower::{Service, ServiceBuilder, ServiceExt};
+
+pub use poll::HttpGet;
+pub use retry::{RetryOnce, RetryOnceLayer};
+
+/// One poll request: where, and how long the whole poll may take.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Request {
+    /// The status document's URL.
+    pub url: String,
+    /// The deadline for the whole poll, retries included.
+    pub timeout: Duration,
+}
+
+/// The [`Deadline`] layer.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct DeadlineLayer;
+
+impl<S> tower::Layer<S> for DeadlineLayer {
+    type Service = Deadline<S>;
+    fn layer(&self, inner: S) -> Deadline<S> {
+        Deadline { inner }
+    }
+}
+
+/// Ends a poll at its request's timeout with `NoAnswer`. Unlike
+/// `tower::timeout::Timeout`, the duration comes from each request (services have
+/// their own `timeout_ms`) and the result is an outcome, not an error.
+#[derive(Debug, Clone)]
+pub struct Deadline<S> {
+    inner: S,
+}
+
+type BoxFuture<T> = Pin<Box<dyn Future<Output = T> + Send>>;
+
+impl<S> Service<Request> for Deadline<S>
+where
+    S: Service<Request, Response = Outcome> + Send + 'static,
+    S::Future: Send + 'static,
+    S::Error: Send + 'static,
+{
+    type Response = Outcome;
+    type Error = S::Error;
+    type Future = BoxFuture<Result<Outcome, S::Error>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), S::Error>> {
+        self.inner.poll_ready(cx)
+    }
+
+    fn call(&mut self, request: Request) -> Self::Future {
+        let timeout = request.timeout;
+        let call = self.inner.call(request);
+        Box::pin(async move {
+            match tokio::time::timeout(timeout, call).await {
+                Ok(result) => result,
+                Err(_) => Ok(Outcome::NoAnswer {
+                    error: format!("no answer within {} ms", timeout.as_millis()),
+                }),
+            }
+        })
+    }
+}
+
+/// The whole polling stack, cheap to clone; every clone shares one HTTP client and
+/// one in-flight limit.
+#[derive(Clone)]
+pub struct Poller {
+    service: BoxCloneSyncService<Request, Outcome, tower::BoxError>,
+}
+
+impl std::fmt::Debug for Poller {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Poller").finish_non_exhaustive()
+    }
+}
+
+/// How to build a [`Poller`].
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct PollerSettings {
+    /// Status bodies larger than this are refused (`UNKNOWN`, with the problem kept).
+    pub body_limit: usize,
+    /// At most this many requests in flight, floor-wide.
+    pub max_in_flight: usize,
+    /// How long idle connections are kept; `None`: a fresh connection for every poll.
+    pub keep_alive: Option<Duration>,
+}
+
+impl PollerSettings {
+    /// The settings for an inventory: its body limit and in-flight bound; connections
+    /// are kept alive only when services are polled at least every 2 s (at longer
+    /// intervals, 10,000 idle sockets cost more memory than reconnecting).
+    pub fn for_inventory(inventory: &Inventory) -> PollerSettings {
+        let interval = opsfloor_engine::state::poll_interval(inventory.floor.poll_interval_ms);
+        PollerSettings {
+            body_limit: inventory.floor.body_limit_bytes,
+            max_in_flight: inventory.floor.max_in_flight.max(1),
+            keep_alive: (interval <= Duration::from_secs(2)).then_some(interval * 2),
+        }
+    }
+}
+
+impl Poller {
+    /// The stack of the module docs.
+    ///
+    /// # Errors
+    /// When the HTTP client cannot be built (no TLS backend, for example).
+    pub fn new(settings: PollerSettings) -> Result<Poller, reqwest::Error> {
+        let http = HttpGet::new(settings.body_limit, settings.keep_alive)?;
+        let service = ServiceBuilder::new()
+            .layer(DeadlineLayer)
+            .layer(RetryOnceLayer)
+            .layer(GlobalConcurrencyLimitLayer::new(settings.max_in_flight))
+            .service(http)
+            .map_err(|e: std::convert::Infallible| -> tower::BoxError { match e {} });
+        Ok(Poller {
+            service: BoxCloneSyncService::new(service),
+        })
+    }
+
+    /// Polls `url` once (with the stack's second chance) within `timeout`.
+    pub async fn poll(&self, url: &str, timeout: Duration) -> Polled {
+        let start = Instant::now();
+        let request = Request {
+            url: url.to_owned(),
+            timeout,
+        };
+        let outcome = match self.service.clone().oneshot(request).await {
+            Ok(outcome) => outcome,
+            Err(e) => Outcome::NoAnswer {
+                error: format!("poll failed: {e}"),
+            },
+        };
+        Polled {
+            outcome,
+            latency: start.elapsed(),
+        }
+    }
+}
+
+/// Polls every service of `inventory` once, re-polling one that got no answer up to
+/// `retries` more times; `progress` is told how many are done after each. Results
+/// are keyed by service name (never by position), in inventory order; `None` is a
+/// service not polled (execution scaled to zero or disabled).
+pub async fn poll_all(
+    inventory: &Inventory,
+    poller: &Poller,
+    retries: u32,
+    progress: impl Fn(usize) + Sync,
+) -> Vec<(String, Option<Outcome>)> {
+    let floor = &inventory.floor;
+    let done = std::sync::atomic::AtomicUsize::new(0);
+    let (done, progress) = (&done, &progress);
+    let polls = inventory.services.iter().map(|e| async move {
+        let outcome = if disabled_execution(e) {
+            None
+        } else {
+            let (url, timeout) = (e.status_url(), Duration::from_millis(e.timeout_ms(floor)));
+            let mut outcome = poller.poll(&url, timeout).await.outcome;
+            for _ in 0..retries {
+                if !outcome.is_no_answer() {
+                    break;
+                }
+                outcome = poller.poll(&url, timeout).await.outcome;
+            }
+            Some(outcome)
+        };
+        progress(done.fetch_add(1, std::sync::atomic::Ordering::Relaxed) + 1);
+        (e.name.clone(), outcome)
+    });
+    // `buffered` keeps inventory order; the in-flight bound is the poller's own.
+    futures_util::stream::iter(polls)
+        .buffered(floor.max_in_flight.max(1))
+        .collect()
+        .await
+}

@@ -1,0 +1,18 @@
+//! The Trading Floor aggregator behind `opsfloor serve`: the shell around the pure
+//! engine (`opsfloor-engine`).
+//!
+//! It schedules every service's polls on its own task ([`scheduler`], polling through
+//! `opsfloor-poller`), applies the results to the engine by identity and rolls the
+//! floor up ([`floor`]), records transitions in history before anyone sees them, and
+//! serves the API, the live stream and metrics ([`api`], [`metrics`]); [`server`]
+//! starts it all and reloads the inventory. The floor is itself a contract service:
+//! its `/ops/status` is a document of kind `floor`, so floors nest.
+
+pub mod api;
+pub mod floor;
+pub mod metrics;
+pub mod scheduler;
+pub mod server;
+
+pub use floor::{Floor, Now, PollResult};
+pub use opsfloor_engine::FloorState;
