@@ -4,11 +4,16 @@
 //!
 //! These complement opsfloor's own alerts: they let Prometheus notice what
 //! opsfloor cannot say about itself (`up == 0`: the floor is not being scraped at
-//! all) and watch the poll loop's latency and failures over time.
+//! all) and watch the poll loop's lag, latency and failures over time. The
+//! families are the server's (`opsfloor-server`'s `metrics.rs`):
+//! `opsfloor_floor_state`, `opsfloor_poll_lag_seconds` and
+//! `opsfloor_poll_latency_seconds` (floor-wide histograms) and
+//! `opsfloor_service_poll_failures_total`.
 //!
 //! | alert | when | severity |
 //! |---|---|---|
 //! | `OpsfloorFloorNotOk` | the floor is `DEGRADED`, `HALTED`, `OFFLINE` or `UNKNOWN` for 2 minutes (a closed market is its own state, `MARKET_CLOSED`, so this holds during market hours only) | page |
+//! | `OpsfloorPollLagHigh` | the p99 of how late polls start, over 5 minutes, is over budget for 10 minutes | ticket |
 //! | `OpsfloorPollLatencyHigh` | the p99 poll latency over 5 minutes is over budget for 10 minutes | ticket |
 //! | `OpsfloorPollFailing` | a service's polls fail more than once a minute for 10 minutes | ticket |
 //! | `OpsfloorDown` | `up == 0` for the floor's scrape job for 1 minute | page |
@@ -25,6 +30,8 @@ pub struct RulesOptions {
     pub floor_not_ok_for: Duration,
     /// The p99 poll-latency budget, in seconds.
     pub poll_latency_budget_seconds: f64,
+    /// The p99 poll-lag budget (how late polls start), in seconds.
+    pub poll_lag_budget_seconds: f64,
 }
 
 impl Default for RulesOptions {
@@ -33,6 +40,7 @@ impl Default for RulesOptions {
             job: "opsfloor".to_owned(),
             floor_not_ok_for: Duration::from_secs(120),
             poll_latency_budget_seconds: 0.5,
+            poll_lag_budget_seconds: 1.0,
         }
     }
 }
@@ -74,17 +82,24 @@ fn recording(job: &str) -> Vec<Rule> {
         summary: None,
         description: None,
     };
+    let p99 = |family: &str| {
+        format!(
+            "histogram_quantile(0.99, sum by (job, instance, le) (rate({family}_bucket{{job={job}}}[5m])))"
+        )
+    };
     vec![
         record(
-            "opsfloor:poll_latency_seconds:p99_5m",
-            format!(
-                "histogram_quantile(0.99, sum by (job, instance, le) (rate(opsfloor_poll_latency_seconds_bucket{{job={job}}}[5m])))"
-            ),
+            "opsfloor:poll_lag_seconds:p99_5m",
+            p99("opsfloor_poll_lag_seconds"),
         ),
         record(
-            "opsfloor:poll_failures:rate5m",
+            "opsfloor:poll_latency_seconds:p99_5m",
+            p99("opsfloor_poll_latency_seconds"),
+        ),
+        record(
+            "opsfloor:service_poll_failures:rate5m",
             format!(
-                "sum by (job, instance, service) (rate(opsfloor_poll_failures_total{{job={job}}}[5m]))"
+                "sum by (job, instance, service) (rate(opsfloor_service_poll_failures_total{{job={job}}}[5m]))"
             ),
         ),
     ]
@@ -110,6 +125,23 @@ fn alerting(o: &RulesOptions, job: &str) -> Vec<Rule> {
         },
         Rule {
             kind: "alert",
+            name: "OpsfloorPollLagHigh",
+            expr: format!(
+                "opsfloor:poll_lag_seconds:p99_5m{{job={job}}} > {}",
+                o.poll_lag_budget_seconds
+            ),
+            for_: Some(Duration::from_secs(600)),
+            severity: Some("ticket"),
+            summary: Some(format!(
+                "Polls at {{{{ $labels.instance }}}} start {{{{ $value | humanizeDuration }}}} late (p99), over the {} s budget",
+                o.poll_lag_budget_seconds
+            )),
+            description: Some(
+                "The floor cannot keep its poll schedule: states shown are older than the poll interval says. Check the floor's CPU and its max_in_flight against the number of services.".to_owned(),
+            ),
+        },
+        Rule {
+            kind: "alert",
             name: "OpsfloorPollLatencyHigh",
             expr: format!(
                 "opsfloor:poll_latency_seconds:p99_5m{{job={job}}} > {}",
@@ -122,13 +154,13 @@ fn alerting(o: &RulesOptions, job: &str) -> Vec<Rule> {
                 o.poll_latency_budget_seconds
             )),
             description: Some(
-                "Status polls are slow: check the slowest services in opsfloor_poll_latency_seconds and the floor's network path.".to_owned(),
+                "Status polls are slow: check the slowest services in opsfloor_service_poll_latency_seconds and the floor's network path.".to_owned(),
             ),
         },
         Rule {
             kind: "alert",
             name: "OpsfloorPollFailing",
-            expr: format!("opsfloor:poll_failures:rate5m{{job={job}}} > 1/60"),
+            expr: format!("opsfloor:service_poll_failures:rate5m{{job={job}}} > 1/60"),
             for_: Some(Duration::from_secs(600)),
             severity: Some("ticket"),
             summary: Some(

@@ -60,7 +60,7 @@ fn promtool_checks_the_rules() {
     )
     .expect("write");
     let text = run(&["check", "rules", "rules.yml"], dir.path());
-    assert!(text.contains("SUCCESS: 6 rules found"), "{text}");
+    assert!(text.contains("SUCCESS: 8 rules found"), "{text}");
 }
 
 const UNIT_TESTS: &str = r#"
@@ -78,6 +78,13 @@ tests:
         values: '1x10'
       - series: 'up{job="opsfloor", instance="floor:8080"}'
         values: '1 1 0 0 0 0'
+      # Every poll starts between 1.024 s and 2.048 s late: p99 lag is over 1 s.
+      - series: 'opsfloor_poll_lag_seconds_bucket{job="opsfloor", instance="floor:8080", le="1.024"}'
+        values: '0x20'
+      - series: 'opsfloor_poll_lag_seconds_bucket{job="opsfloor", instance="floor:8080", le="2.048"}'
+        values: '0+60x20'
+      - series: 'opsfloor_poll_lag_seconds_bucket{job="opsfloor", instance="floor:8080", le="+Inf"}'
+        values: '0+60x20'
     alert_rule_test:
       - eval_time: 1m
         alertname: OpsfloorFloorNotOk
@@ -93,6 +100,19 @@ tests:
             exp_annotations:
               summary: "The trading floor at floor:8080 has been HALTED for 2m"
               description: "Open the floor's dashboard: the floor's reason codes and the services that decided its state are there."
+      - eval_time: 8m
+        alertname: OpsfloorPollLagHigh
+        exp_alerts: []
+      - eval_time: 16m
+        alertname: OpsfloorPollLagHigh
+        exp_alerts:
+          - exp_labels:
+              severity: ticket
+              job: opsfloor
+              instance: "floor:8080"
+            exp_annotations:
+              summary: "Polls at floor:8080 start 2.038s late (p99), over the 1 s budget"
+              description: "The floor cannot keep its poll schedule: states shown are older than the poll interval says. Check the floor's CPU and its max_in_flight against the number of services."
       - eval_time: 5m
         alertname: OpsfloorDown
         exp_alerts:
