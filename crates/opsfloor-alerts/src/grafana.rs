@@ -3,9 +3,11 @@
 //!
 //! Panels: the floor's state over time and each service's state timeline (states
 //! encoded as numbers 1 to 6 in the contract's order, with value mappings back to
-//! the state words and the dashboard's colours), poll latency (p50 and p99 per
-//! service), the poll cycle's duration (how far behind polling runs), and poll
-//! failures per service. The Prometheus data source is a dashboard variable
+//! the state words and the dashboard's colours), poll latency (floor-wide p50 and
+//! p99, and each service's last poll), poll lag (how late polls start), and poll
+//! failures per service. The families are the server's (`opsfloor-server`'s
+//! `metrics.rs`); `opsfloor_service_state` carries only the series of the state a
+//! service is in, so the state queries never rely on zeros. The Prometheus data source is a dashboard variable
 //! (`${datasource}`), so the file imports anywhere.
 
 use opsfloor_contract::State;
@@ -52,22 +54,24 @@ fn colour(state: State) -> &'static str {
     }
 }
 
-/// PromQL for a state code per `by` group: `Σ code(s) × [state = s]`. Each term is
-/// summed by the same labels, so the terms match one to one and add up to the code
-/// of the one state that is 1.
+/// PromQL for a state code per `by` group: for each state `s`, `code(s)` where the
+/// family's series for `s` is 1, joined with `or`. Works whether the family is
+/// fully one-hot (the floor's, with zeros) or carries only the current state's
+/// series (the services'): the `== 1` filter drops zeros, and `or` takes, per
+/// group, the one state left.
 pub fn state_code_expr(metric: &str, job: &str, by: &str) -> String {
     let job = serde_json::to_string(job).unwrap_or_else(|_| "\"\"".to_owned());
     State::ALL
         .iter()
         .map(|s| {
             format!(
-                "{} * sum by ({by}) ({metric}{{job={job}, state=\"{}\"}})",
+                "{} * (max by ({by}) ({metric}{{job={job}, state=\"{}\"}} == 1))",
                 code(*s),
                 s.as_str()
             )
         })
         .collect::<Vec<_>>()
-        .join(" + ")
+        .join(" or ")
 }
 
 fn state_mappings() -> Value {
@@ -146,11 +150,11 @@ fn series_panel(
 /// The dashboard's panels, top to bottom.
 fn panels(job: &str) -> Vec<Value> {
     let j = serde_json::to_string(job).unwrap_or_else(|_| "\"\"".to_owned());
-    let quantile = |q: &str| {
-        format!(
-            "histogram_quantile({q}, sum by (service, le) (rate(opsfloor_poll_latency_seconds_bucket{{job={j}}}[5m])))"
-        )
+    let quantile = |family: &str, q: &str| {
+        format!("histogram_quantile({q}, sum by (le) (rate({family}_bucket{{job={j}}}[5m])))")
     };
+    let latency = "opsfloor_poll_latency_seconds";
+    let lag = "opsfloor_poll_lag_seconds";
     vec![
         state_panel(
             1,
@@ -174,20 +178,24 @@ fn panels(job: &str) -> Vec<Value> {
             (0, 14, 12, 8),
             "s",
             vec![
-                target(quantile("0.5"), "p50 {{service}}", "A"),
-                target(quantile("0.99"), "p99 {{service}}", "B"),
+                target(quantile(latency, "0.5"), "p50", "A"),
+                target(quantile(latency, "0.99"), "p99", "B"),
+                target(
+                    format!("opsfloor_service_poll_latency_seconds{{job={j}}}"),
+                    "last {{service}}",
+                    "C",
+                ),
             ],
         ),
         series_panel(
             4,
-            "Poll cycle (lag)",
+            "Poll lag (how late polls start)",
             (12, 14, 12, 8),
             "s",
-            vec![target(
-                format!("opsfloor_poll_cycle_seconds{{job={j}}}"),
-                "cycle",
-                "A",
-            )],
+            vec![
+                target(quantile(lag, "0.5"), "p50", "A"),
+                target(quantile(lag, "0.99"), "p99", "B"),
+            ],
         ),
         series_panel(
             5,
@@ -195,7 +203,9 @@ fn panels(job: &str) -> Vec<Value> {
             (0, 22, 24, 8),
             "reqps",
             vec![target(
-                format!("sum by (service) (rate(opsfloor_poll_failures_total{{job={j}}}[5m]))"),
+                format!(
+                    "sum by (service) (rate(opsfloor_service_poll_failures_total{{job={j}}}[5m]))"
+                ),
                 "{{service}}",
                 "A",
             )],

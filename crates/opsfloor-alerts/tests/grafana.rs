@@ -79,7 +79,7 @@ fn the_dashboard_has_the_model_fields_grafana_requires() {
             "Floor state",
             "Service states",
             "Poll latency",
-            "Poll cycle (lag)",
+            "Poll lag (how late polls start)",
             "Poll failures"
         ]
     );
@@ -135,29 +135,53 @@ fn promtool_parses_every_query() {
     );
 }
 
-#[test]
-fn the_state_code_query_gives_each_service_its_state_number() {
-    let expr = state_code_expr("opsfloor_service_state", "opsfloor", "service");
+/// Input series for `promtool test rules`: the services carry only their current
+/// state's series (as the server writes them); the floor is fully one-hot.
+fn state_series() -> String {
     let mut series = String::new();
     for (service, current) in [("md-feed", "OK"), ("whale", "HALTED"), ("exec", "OFFLINE")] {
-        for state in [
-            "OK",
-            "DEGRADED",
-            "HALTED",
-            "MARKET_CLOSED",
-            "OFFLINE",
-            "UNKNOWN",
-        ] {
-            let value = if state == current { 1 } else { 0 };
-            series.push_str(&format!(
-                "      - series: 'opsfloor_service_state{{job=\"opsfloor\", service=\"{service}\", kind=\"strategy\", criticality=\"critical\", state=\"{state}\"}}'\n        values: '{value}x5'\n"
-            ));
-        }
+        series.push_str(&format!(
+            "      - series: 'opsfloor_service_state{{job=\"opsfloor\", service=\"{service}\", kind=\"strategy\", criticality=\"critical\", state=\"{current}\"}}'\n        values: '1x5'\n"
+        ));
     }
-    let tests = format!(
-        "rule_files: []\ntests:\n  - interval: 1m\n    input_series:\n{series}    promql_expr_test:\n      - expr: {}\n        eval_time: 2m\n        exp_samples:\n          - labels: '{{service=\"exec\"}}'\n            value: 5\n          - labels: '{{service=\"md-feed\"}}'\n            value: 1\n          - labels: '{{service=\"whale\"}}'\n            value: 3\n",
-        serde_json::to_string(&expr).expect("quote")
-    );
+    for state in [
+        "OK",
+        "DEGRADED",
+        "HALTED",
+        "MARKET_CLOSED",
+        "OFFLINE",
+        "UNKNOWN",
+    ] {
+        let value = if state == "HALTED" { 1 } else { 0 };
+        series.push_str(&format!(
+            "      - series: 'opsfloor_floor_state{{job=\"opsfloor\", instance=\"floor:8080\", state=\"{state}\"}}'\n        values: '{value}x5'\n"
+        ));
+    }
+    series
+}
+
+#[test]
+fn the_state_code_queries_give_each_row_its_state_number() {
+    let services = state_code_expr("opsfloor_service_state", "opsfloor", "service");
+    let floor = state_code_expr("opsfloor_floor_state", "opsfloor", "instance");
+    let sample = |labels: &str, value: u32| {
+        format!("          - labels: '{labels}'\n            value: {value}\n")
+    };
+    let mut tests = String::from("rule_files: []\ntests:\n  - interval: 1m\n    input_series:\n");
+    tests.push_str(&state_series());
+    tests.push_str("    promql_expr_test:\n");
+    tests.push_str(&format!(
+        "      - expr: {}\n        eval_time: 2m\n        exp_samples:\n",
+        serde_json::to_string(&services).expect("quote")
+    ));
+    tests.push_str(&sample("{service=\"exec\"}", 5));
+    tests.push_str(&sample("{service=\"md-feed\"}", 1));
+    tests.push_str(&sample("{service=\"whale\"}", 3));
+    tests.push_str(&format!(
+        "      - expr: {}\n        eval_time: 2m\n        exp_samples:\n",
+        serde_json::to_string(&floor).expect("quote")
+    ));
+    tests.push_str(&sample("{instance=\"floor:8080\"}", 3));
     let dir = tempfile::tempdir().expect("tempdir");
     std::fs::write(dir.path().join("tests.yml"), tests).expect("write");
     let text = promtool(&["test", "rules", "tests.yml"], dir.path());
