@@ -188,6 +188,30 @@ impl AlertBook {
         changes
     }
 
+    /// Takes the whole picture at once (at start, and after an inventory reload):
+    /// observes every subject, then resolves the alerts of floors and services that
+    /// are no longer observed. Watchdogs are left to [`AlertBook::watchdog`].
+    pub fn sync(&mut self, observations: &[Observation], wall: Timestamp) -> Vec<Change> {
+        let mut changes: Vec<Change> = observations
+            .iter()
+            .flat_map(|o| self.observe(o, wall))
+            .collect();
+        let seen: std::collections::BTreeSet<Key> =
+            observations.iter().map(|o| key_of(&o.subject)).collect();
+        let gone: Vec<Key> = self
+            .firing
+            .keys()
+            .filter(|k| k.1 != Slot::Watchdog && !seen.contains(*k))
+            .cloned()
+            .collect();
+        for key in gone {
+            if let Some(f) = self.firing.remove(&key) {
+                changes.push(Change::new(Status::Resolved, &f, Some(wall)));
+            }
+        }
+        changes
+    }
+
     /// Resolves the subject's alert, if any: for a service removed from the
     /// inventory, or a floor shutting down cleanly.
     pub fn forget(&mut self, subject: &Subject, wall: Timestamp) -> Option<Change> {
@@ -265,6 +289,45 @@ mod tests {
         assert_eq!(calm[0].status, Status::Resolved);
         assert_eq!(calm[0].fingerprint, moved[1].fingerprint);
         assert!(book.is_empty());
+    }
+
+    #[test]
+    fn sync_resolves_what_is_no_longer_observed() {
+        let mut book = AlertBook::new(AlertSettings::default());
+        let service = |name: &str| Observation {
+            subject: Subject::Service {
+                floor: "trading-floor".into(),
+                service: name.into(),
+                kind: opsfloor_contract::ServiceKind::Strategy,
+                criticality: opsfloor_contract::Criticality::Critical,
+            },
+            ..obs(State::Halted, &[ReasonCode::MarketdataStale])
+        };
+        let first = book.sync(
+            &[
+                service("a"),
+                service("b"),
+                obs(State::Degraded, &[ReasonCode::HeartbeatStale]),
+            ],
+            at(0),
+        );
+        assert_eq!(first.len(), 3);
+        let dog = crate::rules::watchdog_alert(
+            "trading-floor",
+            at(0),
+            Some(at(0)),
+            at(0),
+            std::time::Duration::from_secs(1),
+            "",
+        );
+        assert_eq!(book.watchdog(dog, "trading-floor", at(0)).len(), 1);
+        // After a reload "b" is gone and the floor is calm: both resolve, "a" and
+        // the watchdog stay.
+        let second = book.sync(&[service("a"), obs(State::Ok, &[])], at(1));
+        let resolved: Vec<Option<&str>> = second.iter().map(|c| c.alert.label("service")).collect();
+        assert!(second.iter().all(|c| c.status == Status::Resolved));
+        assert_eq!(resolved, [None, Some("b")]);
+        assert_eq!(book.len(), 2);
     }
 
     #[test]
