@@ -140,16 +140,14 @@ async fn an_alertmanager_that_was_down_gets_the_current_picture_when_back() {
         retry_interval: Duration::from_millis(200),
         ..AlertmanagerSettings::default()
     };
-    let sink =
+    let mut sink =
         AlertmanagerSink::new(vec![target(&am)], settings, Arc::new(SystemClock)).expect("sink");
-    let (tx, rx) = tokio::sync::mpsc::unbounded_channel::<Vec<Change>>();
-    let running = tokio::spawn(sink.run(rx));
     let mut book = AlertBook::new(AlertSettings::default());
 
     // Stalled market data fires while Alertmanager is up...
     let stale = floor(State::Halted, &[ReasonCode::MarketdataStale]);
-    tx.send(book.observe(&stale, Timestamp::now()))
-        .expect("send");
+    sink.apply(&book.observe(&stale, Timestamp::now()), Instant::now());
+    assert!(sink.send_due(Instant::now()).await[0].result.is_ok());
     eventually("the first alert", || async {
         floor_alerts(&url)
             .await
@@ -158,22 +156,28 @@ async fn an_alertmanager_that_was_down_gets_the_current_picture_when_back() {
     })
     .await;
 
-    // ...then Alertmanager goes down (and forgets: its storage is only written on
-    // shutdown), the state changes to a kill switch, and Alertmanager comes back.
+    // ...then Alertmanager goes down (and forgets: it keeps alerts in memory), the
+    // state changes to a kill switch, and the POST fails.
     am.stop();
     let halted = floor(State::Halted, &[ReasonCode::KillSwitch]);
-    tx.send(book.observe(&halted, Timestamp::now()))
-        .expect("send");
-    tokio::time::sleep(Duration::from_millis(500)).await;
+    sink.apply(&book.observe(&halted, Timestamp::now()), Instant::now());
+    let down = sink.send_due(Instant::now()).await;
+    assert!(down[0].result.is_err(), "{:?}", down[0].result);
     tokio::task::block_in_place(|| am.restart()).expect("restart");
 
+    // Retried on the retry schedule (not the 60 s resend) with the whole picture:
+    // the kill switch firing and the stale alert resolved.
+    let due = sink.next_due().expect("a target");
+    assert!(due <= Instant::now() + Duration::from_millis(200));
+    tokio::time::sleep_until(due).await;
+    let back = sink.send_due(Instant::now()).await;
+    assert!(back[0].result.is_ok(), "{:?}", back[0].result);
+    assert_eq!(back[0].alerts, 2, "one firing, one resolved");
     eventually("the current picture after the restart", || async {
         let alerts = floor_alerts(&url).await;
         alerts.len() == 1 && alerts[0]["labels"]["reason"] == "KILL_SWITCH"
     })
     .await;
-    drop(tx);
-    running.await.expect("sink task");
 }
 
 /// A loopback receiver for Alertmanager's own webhook notifications.
