@@ -58,8 +58,9 @@ pub struct Firing {
     pub fingerprint: String,
 }
 
-/// One alert change, for the sinks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+/// One alert change, for the sinks. Serialisable (JSON, `snake_case`), so a durable
+/// outbox can store it before it is sent and hand it back after a restart.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Change {
     /// Fired or resolved.
     pub status: Status,
@@ -289,6 +290,17 @@ mod tests {
         assert_eq!(calm[0].status, Status::Resolved);
         assert_eq!(calm[0].fingerprint, moved[1].fingerprint);
         assert!(book.is_empty());
+    }
+
+    #[test]
+    fn changes_round_trip_through_json_for_an_outbox() {
+        let mut book = AlertBook::new(AlertSettings::default());
+        let mut changes = book.observe(&obs(State::Halted, &[ReasonCode::KillSwitch]), at(0));
+        changes.extend(book.observe(&obs(State::Ok, &[]), at(5)));
+        let json = serde_json::to_string(&changes).expect("serialise");
+        let back: Vec<Change> = serde_json::from_str(&json).expect("deserialise");
+        assert_eq!(back, changes);
+        assert!(json.contains("\"status\":\"resolved\""), "{json}");
     }
 
     #[test]
