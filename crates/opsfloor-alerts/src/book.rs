@@ -25,7 +25,7 @@ use sha2::{Digest, Sha256};
 
 #[cfg(doc)]
 use crate::rules::watchdog_alert;
-use crate::rules::{Alert, AlertSettings, Observation, Subject, alert_for};
+use crate::rules::{Alert, AlertSettings, Observation, Subject, WATCHDOG_ALERT, alert_for};
 
 /// Whether an alert is firing or has resolved: the webhook's `status`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -127,6 +127,17 @@ fn key_of(subject: &Subject) -> Key {
     (subject.floor().to_owned(), slot)
 }
 
+/// The slot an alert fills, read back from its labels (for [`AlertBook::restore`]).
+fn key_of_labels(alert: &Alert) -> Option<Key> {
+    let floor = alert.label("floor")?.to_owned();
+    let slot = match (alert.label("alertname"), alert.label("service")) {
+        (Some(WATCHDOG_ALERT), _) => Slot::Watchdog,
+        (_, Some(service)) => Slot::Service(service.to_owned()),
+        (_, None) => Slot::Floor,
+    };
+    Some((floor, slot))
+}
+
 /// The set of firing alerts, changed only by observations.
 #[derive(Debug, Clone, Default)]
 pub struct AlertBook {
@@ -141,6 +152,44 @@ impl AlertBook {
             settings,
             firing: BTreeMap::new(),
         }
+    }
+
+    /// A book rebuilt from the changes it once emitted (from a durable outbox or the
+    /// history store, oldest first), so that after a restart the alerts still firing
+    /// keep their `startsAt` and keys: the same state observed again changes nothing
+    /// and no receiver sees a second "firing".
+    pub fn restore(
+        settings: AlertSettings,
+        changes: impl IntoIterator<Item = Change>,
+    ) -> AlertBook {
+        let mut book = AlertBook::new(settings);
+        for change in changes {
+            let Some(key) = key_of_labels(&change.alert) else {
+                continue;
+            };
+            match change.status {
+                Status::Firing => {
+                    book.firing.insert(
+                        key,
+                        Firing {
+                            alert: change.alert,
+                            starts_at: change.starts_at,
+                            fingerprint: change.fingerprint,
+                        },
+                    );
+                }
+                Status::Resolved => {
+                    if book
+                        .firing
+                        .get(&key)
+                        .is_some_and(|f| f.fingerprint == change.fingerprint)
+                    {
+                        book.firing.remove(&key);
+                    }
+                }
+            }
+        }
+        book
     }
 
     /// Takes one observation made at wall-clock `wall`; returns the changes it
@@ -290,6 +339,34 @@ mod tests {
         assert_eq!(calm[0].status, Status::Resolved);
         assert_eq!(calm[0].fingerprint, moved[1].fingerprint);
         assert!(book.is_empty());
+    }
+
+    #[test]
+    fn a_restored_book_keeps_what_fires_and_its_keys() {
+        let mut book = AlertBook::new(AlertSettings::default());
+        let mut log = book.observe(&obs(State::Halted, &[ReasonCode::MarketdataStale]), at(0));
+        log.extend(book.observe(&obs(State::Halted, &[ReasonCode::KillSwitch]), at(1)));
+        let dog = crate::rules::watchdog_alert(
+            "trading-floor",
+            at(0),
+            Some(at(1)),
+            at(1),
+            std::time::Duration::from_secs(1),
+            "",
+        );
+        log.extend(book.watchdog(dog.clone(), "trading-floor", at(1)));
+        let mut restored = AlertBook::restore(AlertSettings::default(), log);
+        assert_eq!(restored.len(), 2);
+        // The same picture after the restart: nothing new for any receiver.
+        assert!(
+            restored
+                .observe(&obs(State::Halted, &[ReasonCode::KillSwitch]), at(9))
+                .is_empty()
+        );
+        assert!(restored.watchdog(dog, "trading-floor", at(9)).is_empty());
+        let calm = restored.observe(&obs(State::Ok, &[]), at(10));
+        assert_eq!(calm[0].starts_at, at(1), "the original startsAt");
+        assert_eq!(calm[0].status, Status::Resolved);
     }
 
     #[test]
