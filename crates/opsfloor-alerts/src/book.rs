@@ -275,6 +275,16 @@ impl AlertBook {
         self.firing.values()
     }
 
+    /// The "firing" change of every alert firing now: what the Alertmanager sink
+    /// is seeded with after [`AlertBook::restore`] (Alertmanager wants the whole
+    /// picture; webhooks saw these before the restart and need not again).
+    pub fn picture(&self) -> Vec<Change> {
+        self.firing
+            .values()
+            .map(|f| Change::new(Status::Firing, f, None))
+            .collect()
+    }
+
     /// How many alerts are firing.
     pub fn len(&self) -> usize {
         self.firing.len()
@@ -355,8 +365,20 @@ mod tests {
             "",
         );
         log.extend(book.watchdog(dog.clone(), "trading-floor", at(1)));
-        let mut restored = AlertBook::restore(AlertSettings::default(), log);
+        let mut restored = AlertBook::restore(AlertSettings::default(), log.clone());
         assert_eq!(restored.len(), 2);
+        let picture: Vec<String> = restored
+            .picture()
+            .into_iter()
+            .map(|c| c.idempotency_key)
+            .collect();
+        assert_eq!(
+            picture,
+            [
+                log[2].idempotency_key.clone(),
+                log[3].idempotency_key.clone()
+            ]
+        );
         // The same picture after the restart: nothing new for any receiver.
         assert!(
             restored
