@@ -76,6 +76,9 @@
 //! # let observation: Observation = todo!();
 //! // On every transition of the displayed state (and the watchdog on a timer):
 //! sinks.send(&book.observe(&observation, clock.now()));
+//! // After an inventory reload: `book.sync(&all_observations, clock.now())`.
+//! // After a restart: `AlertBook::restore(rules, stored_changes)`, then the
+//! // Alertmanager sink is seeded with `book.picture()`.
 //! // On shutdown:
 //! sinks.shutdown(std::time::Duration::from_secs(5)).await;
 //! # Ok(()) }
