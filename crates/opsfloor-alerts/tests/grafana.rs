@@ -15,7 +15,8 @@ fn golden() -> PathBuf {
 }
 
 fn promtool(args: &[&str], dir: &Path) -> String {
-    let out = Command::new("/usr/bin/promtool")
+    let bin = std::env::var_os("OPSFLOOR_PROMTOOL").unwrap_or_else(|| "/usr/bin/promtool".into());
+    let out = Command::new(bin)
         .args(args)
         .current_dir(dir)
         .output()
