@@ -45,7 +45,8 @@ impl fmt::Display for HarnessError {
 
 impl std::error::Error for HarnessError {}
 
-fn err(msg: impl Into<String>) -> HarnessError {
+/// A harness error with this message (shared by every harness in the crate).
+pub(crate) fn err(msg: impl Into<String>) -> HarnessError {
     HarnessError(msg.into())
 }
 
