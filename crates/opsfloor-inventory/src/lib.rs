@@ -135,7 +135,7 @@ impl Default for FloorSettings {
     fn default() -> Self {
         FloorSettings {
             name: "trading-floor".to_owned(),
-            calendar: "nyse".to_owned(),
+            calendar: "XNYS".to_owned(),
             poll_interval_ms: 5000,
             timeout_ms: 1500,
             max_in_flight: 64,

@@ -280,7 +280,10 @@ impl Validator<'_> {
                 Err(_) => self.problems.add(
                     n.pos,
                     "floor.calendar",
-                    format!("unknown calendar {name:?}; expected one of nyse, always-open"),
+                    format!(
+                        "unknown calendar {name:?}; expected one of {}",
+                        calendar_names()
+                    ),
                 ),
             }
         }
@@ -499,4 +502,13 @@ impl Validator<'_> {
         }
         list
     }
+}
+
+/// The calendars an inventory may name, for error messages: `XNYS, XLON, …`.
+pub(crate) fn calendar_names() -> String {
+    Calendar::names()
+        .iter()
+        .map(|(name, _)| *name)
+        .collect::<Vec<_>>()
+        .join(", ")
 }

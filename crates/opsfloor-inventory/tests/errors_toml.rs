@@ -61,7 +61,7 @@ criticality = "high"
     assert_eq!(
         err(text),
         lines(&[
-            "inventory.toml:2:12: floor.calendar: unknown calendar \"lse\"; expected one of nyse, always-open",
+            "inventory.toml:2:12: floor.calendar: unknown calendar \"lse\"; expected one of XNYS, XLON, XETR, XTKS, XHKG, XTSE, XASX, CMES, FX, always-open",
             "inventory.toml:8:15: services[0].criticality: unknown criticality \"high\"; \
              expected one of critical, important, optional",
         ])

@@ -181,7 +181,7 @@ fn floor_settings_default_as_documented() {
             d.poll_interval_ms,
             d.timeout_ms
         ),
-        ("trading-floor", "nyse", 5000, 1500)
+        ("trading-floor", "XNYS", 5000, 1500)
     );
     assert_eq!(
         (d.max_in_flight, d.failure_threshold, d.body_limit_bytes),
