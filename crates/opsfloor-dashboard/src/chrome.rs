@@ -52,6 +52,8 @@ pub struct Viewer {
     pub kiosk: bool,
     /// Why history is not being recorded, while it is not.
     pub history_problem: Option<String>,
+    /// Among replicas: "replica b, leader a".
+    pub replica_note: Option<String>,
 }
 
 /// The layout's data.
@@ -67,6 +69,8 @@ pub struct Chrome {
     pub kiosk: bool,
     /// Shown as a banner on every page: why history is not being recorded.
     pub history_problem: Option<String>,
+    /// In the footer among replicas: "replica b, leader a".
+    pub replica_note: Option<String>,
     /// Refresh every 10 s when scripts are off.
     pub refresh: bool,
     /// The floor's clock when the page was rendered (RFC 3339), for the script.
@@ -106,6 +110,7 @@ impl Chrome {
             page: page.id(),
             kiosk: viewer.kiosk,
             history_problem: viewer.history_problem.clone(),
+            replica_note: viewer.replica_note.clone(),
             refresh: page == Page::Floor,
             now_iso: format_timestamp(now),
             now_text: utc_long(now),

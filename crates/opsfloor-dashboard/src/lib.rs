@@ -77,7 +77,7 @@ pub fn render_floor(
     let snapshot = floor_page::Snapshot::of(state, now);
     let viewer = Viewer {
         kiosk,
-        history_problem: None,
+        ..Viewer::default()
     };
     floor_page::render(&snapshot, now, &viewer)
 }

@@ -73,9 +73,14 @@ struct Missing {
 
 /// The viewer of a request: its kiosk flag and the floor's history banner.
 fn viewer(s: &ApiState, p: &Params) -> Viewer {
+    let cluster = s.cluster.view();
     Viewer {
         kiosk: p.kiosk(),
         history_problem: s.history_problem(),
+        replica_note: cluster.replicated.then(|| {
+            let leader = cluster.leader_name.as_deref().unwrap_or("none yet");
+            format!("replica {}, leader {leader}", cluster.replica)
+        }),
     }
 }
 

@@ -75,8 +75,21 @@ pub trait HistoryStore: Send + Sync {
         ts: &[Transition],
         token: i64,
     ) -> impl Future<Output = Result<(), HistoryError>> + Send;
+    /// The leader lease as stored: who holds it, its token, until when.
+    fn lease(&self) -> impl Future<Output = Result<Option<Lease>, HistoryError>> + Send;
     /// Closes every connection.
     fn close(&self) -> impl Future<Output = ()> + Send;
+}
+
+/// The leader lease as stored (one per database).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Lease {
+    /// The replica that took or last renewed it.
+    pub holder: String,
+    /// The fencing token: higher on every new acquisition.
+    pub token: i64,
+    /// Until when it holds unless renewed.
+    pub expires: jiff::Timestamp,
 }
 
 /// Ranks each subject's transitions, latest first (`rn = 1`: the latest).
@@ -422,6 +435,21 @@ macro_rules! sql_store {
                     .await
                     .map_err(|e| self.err(e))?;
                 self.decode_all(rows)
+            }
+
+            async fn lease(&self) -> Result<Option<$crate::engine::Lease>, $crate::HistoryError> {
+                let row: Option<(String, i64, i64)> = sqlx::query_as(
+                    "SELECT holder, token, expires_ns FROM leader_lease WHERE id = 1",
+                )
+                .fetch_optional(&self.pool)
+                .await
+                .map_err(|e| self.err(e))?;
+                Ok(row.map(|(holder, token, expires_ns)| $crate::engine::Lease {
+                    holder,
+                    token,
+                    expires: jiff::Timestamp::from_nanosecond(i128::from(expires_ns))
+                        .unwrap_or(jiff::Timestamp::MAX),
+                }))
             }
 
             async fn close(&self) {

@@ -30,6 +30,19 @@ const MAX_BACKOFF: Duration = Duration::from_secs(5);
 /// Transitions per write.
 const BATCH: usize = 10_000;
 
+/// Who stores what this journal accepts.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum WriteMode {
+    /// The only replica: every transition is stored.
+    Single,
+    /// The leader among replicas, holding this fencing token: writes are refused
+    /// (and this replica becomes a follower) once the lease has moved on.
+    Leader(i64),
+    /// A follower: the leader stores the floor's transitions; this replica's are
+    /// published without being stored (they are acknowledged at once).
+    Follower,
+}
+
 /// Whether the store is keeping up.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum JournalStatus {
@@ -71,6 +84,7 @@ struct Shared {
     wake: Notify,
     durable: watch::Sender<u64>,
     capacity: usize,
+    mode: Mutex<WriteMode>,
 }
 
 fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -109,6 +123,7 @@ impl Journal {
             wake: Notify::new(),
             durable,
             capacity,
+            mode: Mutex::new(WriteMode::Single),
         });
         tokio::spawn(writer(history, Arc::clone(&shared)));
         Journal { shared }
@@ -158,6 +173,17 @@ impl Journal {
         lock(&self.shared.queue).len()
     }
 
+    /// Sets who stores: see [`WriteMode`].
+    pub fn set_mode(&self, mode: WriteMode) {
+        *lock(&self.shared.mode) = mode;
+        self.shared.wake.notify_one();
+    }
+
+    /// Who stores now.
+    pub fn mode(&self) -> WriteMode {
+        *lock(&self.shared.mode)
+    }
+
     /// How many transitions were dropped since start (queue full, or refused).
     pub fn dropped(&self) -> u64 {
         self.shared.dropped.load(Ordering::Relaxed)
@@ -178,7 +204,27 @@ async fn writer(history: History, s: Arc<Shared>) {
             continue;
         };
         let ts: Vec<Transition> = batch.into_iter().map(|(_, t)| t).collect();
-        match history.record_all(&ts).await {
+        let mode = *lock(&s.mode);
+        let written = match mode {
+            WriteMode::Single => history.record_all(&ts).await,
+            WriteMode::Leader(token) => history.record_all_fenced(&ts, token).await,
+            WriteMode::Follower => {
+                // Not this replica's to store: the leader records the floor.
+                done(&s, ts.len(), last);
+                continue;
+            }
+        };
+        match written {
+            Err(crate::HistoryError::Fenced { .. }) => {
+                // Another replica took the lease: it reconciles what it sees, so this
+                // batch is its to write, not ours.
+                tracing::warn!(
+                    transitions = ts.len(),
+                    "leadership lost: batch left to the new leader"
+                );
+                *lock(&s.mode) = WriteMode::Follower;
+                done(&s, ts.len(), last);
+            }
             Ok(()) => {
                 done(&s, ts.len(), last);
                 *lock(&s.status) = JournalStatus::Healthy;

@@ -66,9 +66,9 @@ use jiff::Timestamp;
 use opsfloor_contract::State;
 use serde::Serialize;
 
-pub use engine::{Change, HistoryStore, SubjectChanges};
+pub use engine::{Change, HistoryStore, Lease, SubjectChanges};
 pub use error::HistoryError;
-pub use journal::{Journal, JournalStatus, Receipt};
+pub use journal::{Journal, JournalStatus, Receipt, WriteMode};
 pub use location::{Location, PostgresUrl};
 pub use opsfloor_engine::{Subject, Transition};
 pub use postgres::PgStore;

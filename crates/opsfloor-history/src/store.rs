@@ -185,6 +185,17 @@ impl History {
         each!(self, s => s.record_all_fenced(ts, token).await)
     }
 
+    /// True for a store replicas share (PostgreSQL): they elect one leader to write.
+    /// A SQLite file belongs to one process.
+    pub fn is_shared(&self) -> bool {
+        matches!(self.engine, Engine::Postgres(_))
+    }
+
+    /// The leader lease as stored, if any replica ever took it.
+    pub async fn lease(&self) -> Result<Option<crate::engine::Lease>, HistoryError> {
+        each!(self, s => s.lease().await)
+    }
+
     /// Closes every connection (of every clone), waiting for running queries.
     pub async fn close(self) {
         each!(self, s => s.close().await)

@@ -12,6 +12,7 @@
 //! | `/api/v1/stream` | Server-Sent Events: a `snapshot` on connect, then every `transition` |
 //! | `/api/v1/report?format=markdown\|json` | the deployment report on the current state |
 //! | `/metrics` | Prometheus text |
+//! | `/api/v1/cluster` | this replica's name, whether it leads, the leader and its lease |
 
 use std::convert::Infallible;
 use std::time::Duration;
@@ -46,6 +47,10 @@ pub struct ApiState {
     pub history: Option<History>,
     /// The recording path, for the history's health.
     pub recorder: Recorder,
+    /// This replica's place among replicas.
+    pub cluster: crate::cluster::Cluster,
+    /// The last `/api/v1/services` answer (computed at most once a second).
+    pub lists: crate::services::ListCache,
     /// Turns true when the floor stops: live streams end then, so a graceful
     /// shutdown never waits on a dashboard that stays connected.
     pub stopping: tokio::sync::watch::Receiver<bool>,
@@ -64,6 +69,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/stream", get(stream))
         .route("/api/v1/report", get(report))
         .route("/metrics", get(metrics))
+        .route("/api/v1/cluster", get(cluster))
         .with_state(state)
 }
 
@@ -170,6 +176,10 @@ impl ApiState {
             .health()
             .and_then(|h: HistoryHealth| h.failing)
     }
+}
+
+async fn cluster(AxumState(s): AxumState<ApiState>) -> Response {
+    json(StatusCode::OK, &s.cluster.view())
 }
 
 async fn floor(AxumState(s): AxumState<ApiState>) -> Response {

@@ -9,6 +9,7 @@
 //! its `/ops/status` is a document of kind `floor`, so floors nest.
 
 pub mod api;
+pub mod cluster;
 pub mod floor;
 pub mod metrics;
 pub mod query;

@@ -18,6 +18,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::api::{ApiState, router};
+use crate::cluster::{Cluster, lease_loop};
 use crate::floor::{Floor, Now, PollResult};
 use crate::recorder::{JOURNAL_CAPACITY, Recorder, Subscriber};
 use crate::scheduler::Scheduler;
@@ -39,6 +40,8 @@ pub struct ServeConfig {
     pub pages: Option<Pages>,
     /// Told of every transition once it is stored (alert sinks).
     pub subscribers: Vec<Arc<dyn Subscriber>>,
+    /// This replica's name, for the leader lease and `/api/v1/cluster`.
+    pub replica: String,
 }
 
 /// Builds extra routes (such as the dashboard's pages) from the API's state.
@@ -168,7 +171,16 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let journal = history
         .as_ref()
         .map(|h| Journal::start(h.clone(), JOURNAL_CAPACITY));
-    let (recorder, publisher) = Recorder::start(journal, floor.clone(), config.subscribers.clone());
+    // Replicas sharing a store write only while they hold the lease.
+    let cluster = match (&history, &journal) {
+        (Some(h), Some(j)) if h.is_shared() => {
+            j.set_mode(opsfloor_history::WriteMode::Follower);
+            Cluster::replicated(config.replica.clone())
+        }
+        _ => Cluster::single(config.replica.clone()),
+    };
+    let (recorder, publisher) =
+        Recorder::start(journal.clone(), floor.clone(), config.subscribers.clone());
     recorder.record(first);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
@@ -181,6 +193,8 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         floor: floor.clone(),
         history: history.clone(),
         recorder: recorder.clone(),
+        cluster: cluster.clone(),
+        lists: Default::default(),
         stopping: stopped.clone(),
     };
     let mut app = router(api_state.clone());
@@ -202,6 +216,15 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     });
 
     let mut tasks = vec![http];
+    if let (Some(h), Some(j), true) = (&history, &journal, cluster.view().replicated) {
+        tasks.push(tokio::spawn(lease_loop(
+            cluster.clone(),
+            h.clone(),
+            j.clone(),
+            floor.clone(),
+            stopped.clone(),
+        )));
+    }
     if let Some(history) = &history {
         tasks.push(tokio::spawn(prune_loop(
             floor.clone(),

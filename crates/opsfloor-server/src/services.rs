@@ -6,7 +6,16 @@
 //!
 //! The tag is a hash of the body, so it changes exactly when the answer does. The
 //! views are built under the read lock; serialising and hashing happen outside it.
+//!
+//! The answer is computed at most once per second of the floor's clock for each
+//! query string and then served from a [`ListCache`]: at 1,000 services the body is
+//! about 800 kB, and serialising it for every request of a dashboard fleet or a
+//! script in a loop would cost the engine's CPU. The views' ages are those of the
+//! whole second.
 
+use std::sync::{Arc, Mutex};
+
+use axum::body::Bytes;
 use axum::extract::{RawQuery, State as AxumState};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
@@ -48,6 +57,37 @@ impl Filter {
     }
 }
 
+/// The last list answer, by second and query string. Cheap to clone (shared).
+#[derive(Debug, Clone, Default)]
+pub struct ListCache(Arc<Mutex<Option<Cached>>>);
+
+#[derive(Debug)]
+struct Cached {
+    second: i64,
+    query: String,
+    body: Bytes,
+    tag: Arc<str>,
+}
+
+impl ListCache {
+    fn get(&self, second: i64, query: &str) -> Option<(Bytes, Arc<str>)> {
+        let slot = self.0.lock().ok()?;
+        let c = slot.as_ref()?;
+        (c.second == second && c.query == query).then(|| (c.body.clone(), Arc::clone(&c.tag)))
+    }
+
+    fn put(&self, second: i64, query: &str, body: Bytes, tag: Arc<str>) {
+        if let Ok(mut slot) = self.0.lock() {
+            *slot = Some(Cached {
+                second,
+                query: query.to_owned(),
+                body,
+                tag,
+            });
+        }
+    }
+}
+
 #[derive(Serialize)]
 struct ServicesBody {
     services: Vec<ServiceView>,
@@ -79,19 +119,28 @@ pub async fn list(
         Ok(filter) => filter,
         Err(e) => return query_error(&e),
     };
-    let now = s.floor.now();
-    let services = s.floor.read(|f| {
-        f.services()
-            .iter()
-            .map(|t| ServiceView::of(t, now))
-            .filter(|v| filter.admits(v))
-            .collect()
-    });
-    let body = match json_bytes(&ServicesBody { services }) {
-        Ok(body) => body,
-        Err(response) => return *response,
+    let second = s.floor.now().as_second();
+    let query = raw.as_deref().unwrap_or_default();
+    let (body, tag) = match s.lists.get(second, query) {
+        Some(cached) => cached,
+        None => {
+            let now = jiff::Timestamp::from_second(second).unwrap_or_else(|_| s.floor.now());
+            let services = s.floor.read(|f| {
+                f.services()
+                    .iter()
+                    .map(|t| ServiceView::of(t, now))
+                    .filter(|v| filter.admits(v))
+                    .collect()
+            });
+            let body = match json_bytes(&ServicesBody { services }) {
+                Ok(body) => Bytes::from(body),
+                Err(response) => return *response,
+            };
+            let tag: Arc<str> = etag(&body).into();
+            s.lists.put(second, query, body.clone(), Arc::clone(&tag));
+            (body, tag)
+        }
     };
-    let tag = etag(&body);
     let mut response = if not_modified(&headers, &tag) {
         StatusCode::NOT_MODIFIED.into_response()
     } else {
@@ -103,7 +152,7 @@ pub async fn list(
     response
 }
 
-fn json(body: Vec<u8>) -> Response {
+fn json(body: Bytes) -> Response {
     let mut response = (StatusCode::OK, body).into_response();
     response.headers_mut().insert(
         header::CONTENT_TYPE,

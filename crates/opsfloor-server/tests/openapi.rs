@@ -334,6 +334,7 @@ async fn real_responses_match_the_document() {
         ("/api/v1/report", "/api/v1/report?format=markdown", 200),
         ("/api/v1/report", "/api/v1/report?format=pdf", 400),
         ("/metrics", "/metrics", 200),
+        ("/api/v1/cluster", "/api/v1/cluster", 200),
     ];
     let mut bodies = Vec::new();
     for (path, request, status) in cases {

@@ -69,6 +69,26 @@ impl Setup {
         db: Option<PathBuf>,
         pages: Option<opsfloor_server::server::Pages>,
     ) -> Running {
+        self.start_floor(inventory, db, pages, "test").await
+    }
+
+    /// A floor that is replica `replica` among others sharing `db`.
+    pub async fn floor_named(
+        &self,
+        inventory: &Path,
+        db: Option<PathBuf>,
+        replica: &str,
+    ) -> Running {
+        self.start_floor(inventory, db, None, replica).await
+    }
+
+    async fn start_floor(
+        &self,
+        inventory: &Path,
+        db: Option<PathBuf>,
+        pages: Option<opsfloor_server::server::Pages>,
+        replica: &str,
+    ) -> Running {
         let clock = self.clock;
         start(ServeConfig {
             inventory: inventory.to_owned(),
@@ -78,6 +98,7 @@ impl Setup {
             now: Arc::new(move || clock.now()),
             pages,
             subscribers: Vec::new(),
+            replica: replica.into(),
         })
         .await
         .expect("floor starts")

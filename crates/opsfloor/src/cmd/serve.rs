@@ -31,6 +31,10 @@ pub struct Args {
     /// Simulate the clock from this instant (RFC 3339), advancing in real time.
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
+    /// This replica's name among replicas sharing a PostgreSQL history (default:
+    /// the host name).
+    #[arg(long, value_name = "NAME")]
+    replica_name: Option<String>,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -58,6 +62,16 @@ pub fn start_error(e: ServeError) -> CliError {
         )),
         ServeError::Io { .. } => CliError::System(e.to_string()),
     }
+}
+
+/// The host name (a pod's name on Kubernetes), for the default replica name.
+pub fn host_name() -> String {
+    std::env::var("HOSTNAME")
+        .ok()
+        .or_else(|| std::fs::read_to_string("/proc/sys/kernel/hostname").ok())
+        .map(|h| h.trim().to_owned())
+        .filter(|h| !h.is_empty())
+        .unwrap_or_else(|| "opsfloor".to_owned())
 }
 
 /// A missing inventory is a missing input (66), said before anything starts.
@@ -88,6 +102,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         now: Arc::new(move || clock.now()),
         pages: Some(Arc::new(opsfloor_dashboard::pages)),
         subscribers: Vec::new(),
+        replica: args.replica_name.clone().unwrap_or_else(host_name),
     };
     runtime()?.block_on(async {
         let running = start(config.clone()).await.map_err(start_error)?;

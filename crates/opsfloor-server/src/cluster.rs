@@ -1,0 +1,229 @@
+//! Replicas with one leader. Any number of `opsfloor serve` replicas share one
+//! PostgreSQL history; each polls and serves from its own engine (so reads scale and
+//! a replica answers while the database is down), and exactly one, the leader,
+//! stores transitions (and sends alerts).
+//!
+//! Leadership is a lease row with a fencing token (`History::acquire_lease`): the
+//! leader renews it every third of its time to live; a replica that cannot renew
+//! stops writing when its lease would have run out, and the store refuses a stale
+//! leader's late write by its token. When the leader dies, another replica takes
+//! the lease once it expires: failover takes at most the lease's time to live plus
+//! one renewal period (10 s + 3.3 s by default).
+//!
+//! A new leader reconciles before anything else: for every subject whose latest
+//! recorded state differs from what this replica sees now, it records one
+//! transition from the recorded state to the current one. It never writes a flap
+//! nobody saw (only the current state is compared) and never duplicates a stored
+//! transition (a subject that agrees is left alone). The lease's clock is the wall
+//! clock, never a simulated `--now`: replicas must agree on it.
+
+use std::collections::HashMap;
+use std::sync::{Arc, RwLock};
+use std::time::Duration;
+
+use jiff::{SignedDuration, Timestamp};
+use opsfloor_contract::time::format_timestamp;
+use opsfloor_contract::{ReasonCode, State};
+use opsfloor_engine::{Subject, Transition};
+use opsfloor_history::{History, Journal, WriteMode};
+use serde::Serialize;
+use tokio::sync::watch;
+
+use crate::floor::Floor;
+
+/// How long a lease holds without renewal.
+pub const LEASE_TTL: Duration = Duration::from_secs(10);
+
+/// What `/api/v1/cluster` shows.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ClusterView {
+    /// This replica's name (`--replica-name`, default the host name).
+    pub replica: String,
+    /// True when replicas share the store and elect a leader (PostgreSQL).
+    pub replicated: bool,
+    /// True when this replica stores transitions.
+    pub leader: bool,
+    /// The lease holder, as last read from the store.
+    pub leader_name: Option<String>,
+    /// When the holder's lease runs out unless renewed.
+    pub lease_expires_utc: Option<String>,
+}
+
+/// This replica's place in the cluster. Cheap to clone.
+#[derive(Debug, Clone)]
+pub struct Cluster(Arc<RwLock<ClusterView>>);
+
+impl Cluster {
+    /// A single replica: it leads, alone.
+    pub fn single(replica: String) -> Cluster {
+        Cluster(Arc::new(RwLock::new(ClusterView {
+            leader_name: Some(replica.clone()),
+            replica,
+            replicated: false,
+            leader: true,
+            lease_expires_utc: None,
+        })))
+    }
+
+    /// A replica among others; a follower until it takes the lease.
+    pub fn replicated(replica: String) -> Cluster {
+        Cluster(Arc::new(RwLock::new(ClusterView {
+            replica,
+            replicated: true,
+            leader: false,
+            leader_name: None,
+            lease_expires_utc: None,
+        })))
+    }
+
+    /// The current view.
+    pub fn view(&self) -> ClusterView {
+        match self.0.read() {
+            Ok(v) => v.clone(),
+            Err(poisoned) => poisoned.into_inner().clone(),
+        }
+    }
+
+    fn update(&self, f: impl FnOnce(&mut ClusterView)) {
+        match self.0.write() {
+            Ok(mut v) => f(&mut v),
+            Err(poisoned) => f(&mut poisoned.into_inner()),
+        }
+    }
+}
+
+/// Holds, renews and loses the lease until `stopped`; switches the journal's
+/// write mode accordingly and reconciles on every new acquisition.
+pub async fn lease_loop(
+    cluster: Cluster,
+    history: History,
+    journal: Journal,
+    floor: Floor,
+    mut stopped: watch::Receiver<bool>,
+) {
+    let name = cluster.view().replica;
+    let ttl = SignedDuration::try_from(LEASE_TTL).unwrap_or(SignedDuration::from_secs(10));
+    let mut renew = tokio::time::interval(LEASE_TTL / 3);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut held: Option<(i64, Timestamp)> = None; // token, renewed at
+    loop {
+        tokio::select! {
+            _ = renew.tick() => {}
+            _ = stopped.changed() => return,
+        }
+        let now = Timestamp::now(); // the lease is between processes: the wall clock
+        match history.acquire_lease(&name, now, ttl).await {
+            Ok(Some(token)) => {
+                if held.map(|(t, _)| t) != Some(token) {
+                    tracing::info!(replica = %name, token, "took the leader lease");
+                    journal.set_mode(WriteMode::Leader(token));
+                    reconcile(&history, &journal, &floor).await;
+                }
+                held = Some((token, now));
+            }
+            Ok(None) => {
+                if held.take().is_some() {
+                    tracing::warn!(replica = %name, "lost the leader lease");
+                }
+                journal.set_mode(WriteMode::Follower);
+            }
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot renew the leader lease");
+                // Past the lease's end another replica may lead: stop writing.
+                if held.is_some_and(|(_, at)| now.duration_since(at) >= ttl) {
+                    held = None;
+                    journal.set_mode(WriteMode::Follower);
+                }
+            }
+        }
+        let leading = held.is_some() && journal.mode() != WriteMode::Follower;
+        if !leading {
+            held = None;
+        }
+        let lease = history.lease().await.ok().flatten();
+        cluster.update(|v| {
+            v.leader = leading;
+            v.leader_name = lease.as_ref().map(|l| l.holder.clone());
+            v.lease_expires_utc = lease.as_ref().map(|l| format_timestamp(l.expires));
+        });
+    }
+}
+
+/// Records, for every subject whose latest stored state differs from what this
+/// replica sees, one transition to what it sees. Retries until no transition of
+/// its own is in flight, so none is written twice.
+async fn reconcile(history: &History, journal: &Journal, floor: &Floor) {
+    // Only a complete picture is compared: before every service's first poll, the
+    // engine's UNKNOWN is not something it saw.
+    for _ in 0..300 {
+        if floor.read(|f| f.oldest_result_age(floor.now()).is_some()) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    for _ in 0..50 {
+        while journal.pending() > 0 {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+        let recorded = match history.last_states().await {
+            Ok(rows) => rows,
+            Err(e) => {
+                tracing::error!(error = %e, "cannot reconcile: history unreadable");
+                return;
+            }
+        };
+        let recorded: HashMap<Subject, (State, Vec<ReasonCode>)> = recorded
+            .into_iter()
+            .map(|t| (t.subject, (t.to, t.reason_codes)))
+            .collect();
+        // Under the read lock no new transition can be made, so what is compared
+        // and what is submitted see the same engine.
+        let done = floor.read(|f| {
+            if journal.pending() > 0 {
+                return false;
+            }
+            let now = floor.now();
+            let mut current: Vec<(Subject, State, Vec<ReasonCode>)> = f
+                .services()
+                .iter()
+                .map(|t| {
+                    (
+                        Subject::Service(t.name.clone()),
+                        t.state,
+                        t.reason_codes.clone(),
+                    )
+                })
+                .collect();
+            current.push((
+                Subject::Floor,
+                f.verdict.state,
+                f.verdict.reason_codes.clone(),
+            ));
+            let changes: Vec<Transition> = current
+                .into_iter()
+                .filter_map(|(subject, to, codes)| {
+                    let stored = recorded.get(&subject);
+                    (stored != Some(&(to, codes.clone()))).then(|| Transition {
+                        from: stored.map(|(s, _)| *s),
+                        subject,
+                        to,
+                        reason_codes: codes,
+                        at: now,
+                    })
+                })
+                .collect();
+            if !changes.is_empty() {
+                tracing::info!(
+                    transitions = changes.len(),
+                    "reconciled history with what this replica sees"
+                );
+                journal.submit(&changes);
+            }
+            true
+        });
+        if done {
+            return;
+        }
+    }
+    tracing::warn!("reconcile gave up: transitions kept arriving");
+}
