@@ -65,13 +65,13 @@ impl Cluster {
         })))
     }
 
-    /// A replica among others; a follower until it takes the lease.
-    pub fn replicated(replica: String) -> Cluster {
+    /// A replica among others, leading or not yet.
+    pub fn replicated(replica: String, leader: bool) -> Cluster {
         Cluster(Arc::new(RwLock::new(ClusterView {
+            leader_name: leader.then(|| replica.clone()),
             replica,
             replicated: true,
-            leader: false,
-            leader_name: None,
+            leader,
             lease_expires_utc: None,
         })))
     }
@@ -92,20 +92,48 @@ impl Cluster {
     }
 }
 
-/// Holds, renews and loses the lease until `stopped`; switches the journal's
-/// write mode accordingly and reconciles on every new acquisition.
+fn lease_ttl() -> SignedDuration {
+    SignedDuration::try_from(LEASE_TTL).unwrap_or(SignedDuration::from_secs(10))
+}
+
+/// At start, before the first poll: takes the lease if it is free (or this
+/// replica's own, from before a restart) and sets the journal's mode. A replica
+/// that leads from its start needs no reconciling: its engine resumed from the
+/// store. Returns the token, if taken.
+pub async fn first_lease(history: &History, journal: &Journal, replica: &str) -> Option<i64> {
+    let token = match history
+        .acquire_lease(replica, Timestamp::now(), lease_ttl())
+        .await
+    {
+        Ok(token) => token,
+        Err(e) => {
+            tracing::warn!(error = %e, "cannot take the leader lease at start");
+            None
+        }
+    };
+    journal.set_mode(match token {
+        Some(t) => WriteMode::Leader(t),
+        None => WriteMode::Follower,
+    });
+    token
+}
+
+/// Holds, renews and loses the lease until `stopped`, starting from `first` (the
+/// token taken at start, if any); switches the journal's write mode accordingly
+/// and reconciles on every new acquisition.
 pub async fn lease_loop(
     cluster: Cluster,
     history: History,
     journal: Journal,
     floor: Floor,
+    first: Option<i64>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let name = cluster.view().replica;
-    let ttl = SignedDuration::try_from(LEASE_TTL).unwrap_or(SignedDuration::from_secs(10));
+    let ttl = lease_ttl();
     let mut renew = tokio::time::interval(LEASE_TTL / 3);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut held: Option<(i64, Timestamp)> = None; // token, renewed at
+    let mut held: Option<(i64, Timestamp)> = first.map(|t| (t, Timestamp::now())); // token, renewed at
     loop {
         tokio::select! {
             _ = renew.tick() => {}

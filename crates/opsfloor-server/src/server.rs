@@ -172,12 +172,17 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         .as_ref()
         .map(|h| Journal::start(h.clone(), JOURNAL_CAPACITY));
     // Replicas sharing a store write only while they hold the lease.
-    let cluster = match (&history, &journal) {
+    let (cluster, lease) = match (&history, &journal) {
         (Some(h), Some(j)) if h.is_shared() => {
-            j.set_mode(opsfloor_history::WriteMode::Follower);
-            Cluster::replicated(config.replica.clone())
+            // Take the lease (if free) before the first poll, so a replica that
+            // leads from the start stores its very first transitions.
+            let lease = crate::cluster::first_lease(h, j, &config.replica).await;
+            (
+                Cluster::replicated(config.replica.clone(), lease.is_some()),
+                lease,
+            )
         }
-        _ => Cluster::single(config.replica.clone()),
+        _ => (Cluster::single(config.replica.clone()), None),
     };
     let (recorder, publisher) =
         Recorder::start(journal.clone(), floor.clone(), config.subscribers.clone());
@@ -222,6 +227,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             h.clone(),
             j.clone(),
             floor.clone(),
+            lease,
             stopped.clone(),
         )));
     }
