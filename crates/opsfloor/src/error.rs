@@ -14,18 +14,38 @@ pub const EXIT_IO: u8 = 74;
 pub const EXIT_CONFIG: u8 = 78;
 
 /// Every exit code a command's error maps to, with its meaning: the table that
-/// `--help` and the README show (a test keeps the README equal to it).
-#[allow(dead_code)] // not yet read by --help; see the README test to come
+/// `--help` and the README show (`tests/readme.rs` keeps the README equal to it).
 pub const EXIT_CODES: &[(u8, &str)] = &[
-    (EXIT_USAGE, "usage"),
-    (EXIT_DATA, "bad data"),
-    (EXIT_NO_INPUT, "input file missing"),
+    (
+        EXIT_USAGE,
+        "usage: an unknown flag, a missing or malformed argument",
+    ),
+    (
+        EXIT_DATA,
+        "bad data: a document, recording or history that cannot be used, or a query outside a calendar's range",
+    ),
+    (EXIT_NO_INPUT, "an input file is missing"),
     (
         EXIT_IO,
-        "I/O, including an output path that cannot be written",
+        "I/O: a file or store that cannot be read or written, a port in use",
     ),
-    (EXIT_CONFIG, "invalid configuration"),
+    (
+        EXIT_CONFIG,
+        "invalid configuration: an inventory, calendar or overrides file that does not validate",
+    ),
 ];
+
+/// The exit-code paragraph of `opsfloor --help`, from [`EXIT_CODES`].
+pub fn exit_codes_help() -> String {
+    let mut help = String::from(
+        "Exit codes: 0 success; 1 something evaluated was invalid (evaluate, validate); \
+2 input could not be read (validate); `opsfloor report` exits by the floor's state (see its --help).",
+    );
+    for (code, meaning) in EXIT_CODES {
+        help.push_str(&format!("\n  {code}  {meaning}"));
+    }
+    help
+}
 
 /// Everything that stops a subcommand before it has an answer.
 #[derive(Debug, thiserror::Error)]

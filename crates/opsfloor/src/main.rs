@@ -13,11 +13,7 @@ use clap::{Parser, Subcommand};
 /// opsfloor: calm, deterministic operational states for a trading floor.
 #[derive(Debug, Parser)]
 #[command(name = "opsfloor", version, about, long_about = None)]
-#[command(
-    after_help = "Exit codes: 0 success; 1 something evaluated was invalid or bad; \
-2 input could not be read (validate); 64 usage error; 65 bad data or out-of-range query; \
-66 input file missing; 74 I/O error. `opsfloor report` exits by the floor state: see `opsfloor report --help`."
-)]
+#[command(after_help = error::exit_codes_help())]
 struct Cli {
     #[command(subcommand)]
     command: Command,

@@ -34,3 +34,35 @@ fn the_readme_lists_every_reason_code_in_order() {
         .collect();
     assert_eq!(in_readme, in_code, "README.md's reason-code table");
 }
+
+#[test]
+fn the_readme_lists_every_exit_code_as_help_does() {
+    let readme = std::fs::read_to_string(concat!(env!("CARGO_MANIFEST_DIR"), "/../../README.md"))
+        .expect("README.md");
+    let in_readme: Vec<(String, String)> = readme
+        .lines()
+        .skip_while(|l| !l.starts_with("| exit | meaning |"))
+        .skip(2)
+        .take_while(|l| l.starts_with('|'))
+        .filter_map(|l| {
+            let mut cells = l.trim_matches('|').split('|').map(str::trim);
+            Some((cells.next()?.to_owned(), cells.next()?.to_owned()))
+        })
+        .collect();
+    let help = std::process::Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .arg("--help")
+        .output()
+        .expect("opsfloor --help");
+    let help = String::from_utf8_lossy(&help.stdout);
+    let in_help: Vec<(String, String)> = help
+        .lines()
+        .filter_map(|l| {
+            let l = l.trim_start();
+            let (code, meaning) = l.split_once("  ")?;
+            (code.len() == 2 && code.bytes().all(|b| b.is_ascii_digit()))
+                .then(|| (code.to_owned(), meaning.trim().to_owned()))
+        })
+        .collect();
+    assert!(!in_help.is_empty(), "--help lists the exit codes:\n{help}");
+    assert_eq!(in_readme, in_help, "README.md's exit-code table and --help");
+}
