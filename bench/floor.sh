@@ -41,8 +41,8 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-base_port=30000
-floor_port=29999
+base_port=20000 # below the ephemeral range (32768+), so no client socket holds one
+floor_port=19999
 echo "machine: $(nproc) cores; load before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 # nginx on N ports, each answering its own document; with an access log of
@@ -59,7 +59,7 @@ start_nginx() { # N [log]
     else
       echo "  access_log off;"
     fi
-    echo "  keepalive_timeout 10s; default_type application/json;"
+    echo "  keepalive_timeout 60s; keepalive_requests 100000; default_type application/json;"
     echo "  server {"
     for i in $(seq 0 $((n - 1))); do echo "    listen 127.0.0.1:$((base_port + i));"; done
     echo "    location = /ops/status { return 200 '{\"service_name\":\"svc-\$server_port\",\"service_kind\":\"ops\",\"repo_id\":\"desk/bench\",\"git_sha\":\"abc123\",\"build_id\":null,\"agent_identity\":{\"agent_name\":\"svc-\$server_port\",\"agent_role\":\"ops\",\"agent_mode\":\"WATCH\"},\"status\":{\"state\":\"OK\",\"summary\":\"Healthy\",\"reason_codes\":[],\"last_updated_utc\":\"2026-01-07T15:00:00Z\"},\"heartbeat\":{\"last_heartbeat_utc\":null,\"age_seconds\":null,\"ttl_seconds\":null},\"marketdata\":{\"last_tick_utc\":null,\"last_bar_utc\":null,\"stale_threshold_seconds\":null,\"is_fresh\":null},\"safety\":{\"kill_switch\":false,\"safe_to_run_strategies\":true,\"safe_to_execute_orders\":false,\"gating_reasons\":[]},\"endpoints\":{\"healthz\":\"/health\",\"heartbeat\":null,\"metrics\":null}}'; }"

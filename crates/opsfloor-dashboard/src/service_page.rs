@@ -271,7 +271,10 @@ pub fn render(
             );
         }
     }
-    let document = doc.map(|d| serde_json::to_string_pretty(d).unwrap_or_default());
+    let document = doc.map(|d| {
+        serde_json::to_string_pretty(d)
+            .unwrap_or_else(|e| format!("(the document could not be shown: {e})"))
+    });
 
     let from = now.checked_sub(WINDOW).unwrap_or(now);
     let (marks, history_note, rows) = match history {

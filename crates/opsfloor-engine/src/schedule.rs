@@ -29,6 +29,21 @@ pub fn phase(name: &str, interval: Duration) -> Duration {
     Duration::from_nanos(fnv1a(name.as_bytes()) % nanos)
 }
 
+/// The first round after a floor starts is compressed into this window (or the
+/// interval, if shorter): every service's first poll comes at its phase scaled
+/// into it, so the first complete picture is ready within about a second instead
+/// of a whole interval, still spread out rather than all at once.
+pub const FIRST_ROUND: Duration = Duration::from_secs(1);
+
+/// A service's first poll after the floor starts: its phase scaled into
+/// [`FIRST_ROUND`]. Later polls keep the phase ([`next_slot`]).
+pub fn first_slot(phase: Duration, interval: Duration) -> Duration {
+    if interval <= FIRST_ROUND || interval.is_zero() {
+        return phase;
+    }
+    phase.mul_f64(FIRST_ROUND.as_secs_f64() / interval.as_secs_f64())
+}
+
 /// The first slot at or after `elapsed` (time since the schedule's epoch) for a
 /// service with `phase`: slots are `phase + k × interval`, k ≥ 0.
 pub fn next_slot(elapsed: Duration, phase: Duration, interval: Duration) -> Duration {
@@ -67,6 +82,24 @@ mod tests {
         }
         for (i, n) in buckets.iter().enumerate() {
             assert!((800..1200).contains(n), "bucket {i} has {n}");
+        }
+    }
+
+    #[test]
+    fn the_first_round_is_compressed_into_a_second() {
+        let interval = Duration::from_secs(5);
+        assert_eq!(
+            first_slot(Duration::from_millis(2_500), interval),
+            Duration::from_millis(500)
+        );
+        assert_eq!(first_slot(Duration::ZERO, interval), Duration::ZERO);
+        let fast = Duration::from_millis(200);
+        assert_eq!(
+            first_slot(Duration::from_millis(150), fast),
+            Duration::from_millis(150)
+        );
+        for name in ["a", "marketdata", "svc-20000"] {
+            assert!(first_slot(phase(name, interval), interval) < FIRST_ROUND);
         }
     }
 

@@ -5,39 +5,40 @@
 //! `enabled`. Rewritten whenever the execution agent is scaled, atomically (a
 //! temporary file renamed over the old one), so a reader never sees half a file.
 
-use std::fmt::Write as _;
 use std::path::Path;
 
 use crate::FleetError;
 use crate::member::Member;
 
-/// Renders the inventory for these members.
+/// Renders the inventory for these members, with the `toml` crate (so names and
+/// URLs are quoted and escaped as TOML requires, and the floor's reader reads back
+/// exactly what was written).
 pub(crate) fn render(
     members: &[Member],
     execution_replicas: i64,
     execution_enabled: bool,
 ) -> String {
-    let mut out = String::from(
+    let services: Vec<toml::Value> = members
+        .iter()
+        .map(|m| {
+            let mut t = toml::Table::new();
+            t.insert("name".into(), m.name.into());
+            t.insert("kind".into(), m.kind.as_str().into());
+            t.insert("url".into(), m.url().into());
+            t.insert("criticality".into(), m.criticality.as_str().into());
+            if m.kind == opsfloor_contract::ServiceKind::Execution {
+                t.insert("replicas".into(), execution_replicas.into());
+                t.insert("enabled".into(), execution_enabled.into());
+            }
+            toml::Value::Table(t)
+        })
+        .collect();
+    let mut doc = toml::Table::new();
+    doc.insert("services".into(), toml::Value::Array(services));
+    format!(
         "# Inventory of the simulated trading floor, written by `opsfloor fleet`.\n\
-         # Rewritten when the execution agent is scaled; edit the fleet's control files instead.\n",
-    );
-    for m in members {
-        let _ = write!(
-            out,
-            "\n[[services]]\nname = \"{}\"\nkind = \"{}\"\nurl = \"{}\"\ncriticality = \"{}\"\n",
-            m.name,
-            m.kind,
-            m.url(),
-            m.criticality.as_str()
-        );
-        if m.kind == opsfloor_contract::ServiceKind::Execution {
-            let _ = write!(
-                out,
-                "replicas = {execution_replicas}\nenabled = {execution_enabled}\n"
-            );
-        }
-    }
-    out
+         # Rewritten when the execution agent is scaled; edit the fleet's control files instead.\n\n{doc}"
+    )
 }
 
 /// Writes `content` to `path` atomically.

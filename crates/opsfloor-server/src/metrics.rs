@@ -12,7 +12,7 @@
 //! | `opsfloor_oldest_result_age_seconds` | gauge | |
 //! | `opsfloor_poll_lag_seconds` | histogram | (floor-wide) how late polls start behind their schedule |
 //! | `opsfloor_poll_latency_seconds` | histogram | (floor-wide) |
-//! | `opsfloor_service_poll_failures_total` | counter | `service` |
+//! | `opsfloor_service_poll_failures_total` | counter | `service` (present from a service's first failure) |
 //! | `opsfloor_service_poll_latency_seconds` | gauge | `service`: the last poll's latency (absent while unreachable) |
 //! | `opsfloor_service_state` | gauge | `service`, `kind`, `criticality`, `state`: 1 for the state the service is in |
 //! | `opsfloor_service_state_since_timestamp_seconds` | gauge | `service` |
@@ -194,12 +194,16 @@ impl Metrics {
             "counter",
             "Status polls of each service that got no answer",
         );
+        // A service's counter appears at its first failure, as a labelled counter
+        // does in Prometheus' client libraries: 10,000 zeros would be 600 kB.
         for (s, n) in sorted.iter().zip(&names) {
-            let _ = writeln!(
-                out,
-                "opsfloor_service_poll_failures_total{{service=\"{n}\"}} {}",
-                s.failures_total
-            );
+            if s.failures_total > 0 {
+                let _ = writeln!(
+                    out,
+                    "opsfloor_service_poll_failures_total{{service=\"{n}\"}} {}",
+                    s.failures_total
+                );
+            }
         }
         family(
             &mut out,
@@ -209,10 +213,11 @@ impl Metrics {
         );
         for (s, n) in sorted.iter().zip(&names) {
             if let Some(ms) = s.latency_ms {
+                // Microseconds are plenty, and keep the line short.
                 let secs = ms / 1000.0;
                 let _ = writeln!(
                     out,
-                    "opsfloor_service_poll_latency_seconds{{service=\"{n}\"}} {secs}"
+                    "opsfloor_service_poll_latency_seconds{{service=\"{n}\"}} {secs:.6}"
                 );
             }
         }

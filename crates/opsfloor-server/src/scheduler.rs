@@ -10,7 +10,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use opsfloor_engine::Target;
-use opsfloor_engine::schedule::next_slot;
+use opsfloor_engine::schedule::{first_slot, next_slot};
 use opsfloor_poller::Poller;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
@@ -88,7 +88,14 @@ async fn poll_forever(
     epoch: Instant,
     results: mpsc::UnboundedSender<PollResult>,
 ) {
-    let mut slot = next_slot(epoch.elapsed(), target.phase, target.interval);
+    // At the floor's start, the first round is compressed (a complete picture
+    // within about a second); a task started later (a reload) keeps the phase.
+    let started = epoch.elapsed();
+    let mut slot = if started < target.interval {
+        first_slot(target.phase, target.interval).max(started)
+    } else {
+        next_slot(started, target.phase, target.interval)
+    };
     loop {
         let due = epoch + slot;
         tokio::time::sleep_until(due).await;
