@@ -303,7 +303,10 @@ fn look_again(
 ) -> Vec<opsfloor_alerts::Change> {
     let now = context.floor.now();
     let (floor, dog) = context.floor.read(|s| {
-        let interval = Duration::from_millis(s.inventory.floor.poll_interval_ms);
+        // The engine rolls the floor up at least once a second, whatever the poll
+        // interval: a faster poll must not make the watchdog flap between rollups.
+        let interval =
+            Duration::from_millis(s.inventory.floor.poll_interval_ms).max(Duration::from_secs(1));
         let dog = watchdog_alert(
             &s.inventory.floor.name,
             s.started,
