@@ -29,6 +29,15 @@ fn alerts_table(am: &Alertmanager) -> String {
 
 /// The floor of `setup` over `inventory`, alerting as its `[alerts]` says.
 async fn alerting_floor(setup: &Setup, inventory: &std::path::Path) -> (Running, Alerting) {
+    alerting_floor_with(setup, inventory, None).await
+}
+
+/// The same, keeping history in `db`.
+async fn alerting_floor_with(
+    setup: &Setup,
+    inventory: &std::path::Path,
+    db: Option<std::path::PathBuf>,
+) -> (Running, Alerting) {
     let loaded = opsfloor_inventory::load(inventory).expect("inventory");
     let resolved = alerting::resolve(&loaded, |_| None)
         .expect("valid [alerts]")
@@ -39,7 +48,7 @@ async fn alerting_floor(setup: &Setup, inventory: &std::path::Path) -> (Running,
     let running = start(ServeConfig {
         inventory: inventory.to_owned(),
         listen: "127.0.0.1:0".parse().expect("addr"),
-        db: None,
+        db,
         retention: Duration::from_secs(86_400),
         now: Arc::new(move || clock.now()),
         pages: None,
@@ -189,6 +198,40 @@ async fn a_closed_market_and_an_execution_agent_scaled_to_zero_never_alert() {
         );
     }
 
+    floor.shutdown().await;
+    alerting.shutdown(Duration::from_secs(2)).await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_restarted_floor_tells_a_restarted_alertmanager_what_fires() {
+    let mut am = tokio::task::block_in_place(Alertmanager::start).expect("alertmanager");
+    let url = am.url();
+    let setup = Setup::fleet(Scenario::KillSwitch, MARKET_HOURS).await;
+    let inventory = setup.inventory(&alerts_table(&am));
+    let db = setup.dir.path().join("history.sqlite");
+    let service_page = |f: &[String]| {
+        f.iter()
+            .any(|a| a.starts_with("OpsfloorServiceState HALTED KILL_SWITCH page"))
+    };
+    let (floor, alerting) = alerting_floor_with(&setup, &inventory, Some(db.clone())).await;
+    until(&url, "the first pages", |f| {
+        service_page(f) && f.iter().any(|a| a == FLOOR_KILL)
+    })
+    .await;
+    floor.shutdown().await;
+    alerting.shutdown(Duration::from_secs(2)).await;
+
+    // Alertmanager keeps alerts in memory: restarted, it knows nothing. The floor,
+    // restarted from its history, resumes every state as it was, so no transition
+    // is published: only the picture sent at start can tell Alertmanager.
+    tokio::task::block_in_place(|| am.restart()).expect("restart");
+    assert_eq!(firing(&url).await, Vec::<String>::new());
+    let (floor, alerting) = alerting_floor_with(&setup, &inventory, Some(db)).await;
+    until(&url, "the pages again after both restarts", |f| {
+        service_page(f) && f.iter().any(|a| a == FLOOR_KILL)
+    })
+    .await;
     floor.shutdown().await;
     alerting.shutdown(Duration::from_secs(2)).await;
     setup.fleet.shutdown().await;
