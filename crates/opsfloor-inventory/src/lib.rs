@@ -64,6 +64,9 @@ pub struct Inventory {
     /// The `[alerts]` table (YAML: `alerts:`), kept raw for `opsfloor-alerts`;
     /// `None` when the file has none, which means no alerting.
     pub alerts: Option<Section>,
+    /// The `[[maintenance]]` windows (YAML: a `maintenance:` list), kept raw for
+    /// `opsfloor-alerts`; `None` when the file has none.
+    pub maintenance: Option<Section>,
 }
 
 impl Inventory {
@@ -259,12 +262,13 @@ pub fn parse(text: &str, path: &Path, format: Format) -> Result<Inventory, Inven
             ))
         });
     };
-    let (floor, services, alerts) = validate::inventory(&tree, schema, &mut problems);
+    let (floor, services, sections) = validate::inventory(&tree, schema, &mut problems);
     problems.finish(Inventory {
         source: path.to_owned(),
         format,
         floor,
         services,
-        alerts,
+        alerts: sections.alerts,
+        maintenance: sections.maintenance,
     })
 }

@@ -13,8 +13,9 @@ use crate::tree::{Node, Value};
 pub struct Section {
     /// The line where the section starts in the inventory file (1-based), for messages.
     pub line: usize,
-    /// The section's contents as a standalone TOML document (its keys at the top
-    /// level), whatever the inventory's format. YAML nulls are left out, as YAML
+    /// The section as TOML text, whatever the inventory's format: for a table
+    /// (`[alerts]`) its contents, its keys at the top level; for a list of tables
+    /// (`[[maintenance]]`) a whole document holding just that key. YAML nulls are left out, as YAML
     /// means by them "not given".
     pub toml: String,
 }
@@ -47,6 +48,36 @@ pub(crate) fn keep(
     Some(Section {
         line: node.pos.line,
         toml: table.to_string(),
+    })
+}
+
+/// Keeps `node` (the value of top-level key `key`, a list of tables such as
+/// `[[maintenance]]`) as a [`Section`] whose text is a whole document `key = [...]`.
+pub(crate) fn keep_list(
+    node: &Node,
+    key: &str,
+    map_noun: &str,
+    problems: &mut Problems,
+) -> Option<Section> {
+    if !matches!(node.value, Value::Seq(_)) {
+        let found = node.describe(map_noun);
+        problems.add(
+            node.pos,
+            key,
+            format!("expected a list of {map_noun}s, found {found}"),
+        );
+        return None;
+    }
+    let before = problems.len();
+    let value = to_toml(node, key, problems)?;
+    if problems.len() > before {
+        return None;
+    }
+    let mut document = toml::Table::new();
+    document.insert(key.to_owned(), value);
+    Some(Section {
+        line: node.pos.line,
+        toml: document.to_string(),
     })
 }
 

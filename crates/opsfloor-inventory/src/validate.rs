@@ -82,7 +82,7 @@ pub(crate) fn inventory(
     root: &Node,
     schema: &Schema,
     problems: &mut Problems,
-) -> (FloorSettings, Vec<ServiceEntry>, Option<Section>) {
+) -> (FloorSettings, Vec<ServiceEntry>, Sections) {
     let mut v = Validator { schema, problems };
     let empty = Vec::new();
     let entries = match &root.value {
@@ -99,13 +99,21 @@ pub(crate) fn inventory(
                     schema.map_noun
                 ),
             );
-            return (FloorSettings::default(), Vec::new(), None);
+            return (FloorSettings::default(), Vec::new(), Sections::default());
         }
     };
-    v.keys(entries, &[schema.services, "floor", "alerts"], &[], "");
+    v.keys(
+        entries,
+        &[schema.services, "floor", "alerts", "maintenance"],
+        &[],
+        "",
+    );
     let alerts = get(entries, "alerts")
         .filter(|e| e.value.value != Value::Null)
         .and_then(|e| section::keep(&e.value, "alerts", schema.map_noun, v.problems));
+    let maintenance = get(entries, "maintenance")
+        .filter(|e| e.value.value != Value::Null)
+        .and_then(|e| section::keep_list(&e.value, "maintenance", schema.map_noun, v.problems));
     let floor = match get(entries, "floor") {
         Some(e) => v.floor(&e.value),
         None => FloorSettings::default(),
@@ -118,7 +126,21 @@ pub(crate) fn inventory(
             Vec::new()
         }
     };
-    (floor, services, alerts)
+    (
+        floor,
+        services,
+        Sections {
+            alerts,
+            maintenance,
+        },
+    )
+}
+
+/// The sections kept raw for other crates.
+#[derive(Default)]
+pub(crate) struct Sections {
+    pub alerts: Option<Section>,
+    pub maintenance: Option<Section>,
 }
 
 struct Validator<'a> {

@@ -49,3 +49,31 @@ fn no_alerts_section_means_none_and_a_scalar_is_an_error() {
         "inv.toml:1:10: alerts: expected a table, found an integer (3)"
     );
 }
+
+#[test]
+fn maintenance_windows_are_kept_as_a_whole_document() {
+    let text = format!(
+        "{SERVICE_TOML}\n[[maintenance]]\nservices = [\"gamma-strategy\"]\nstart = 2026-01-10T14:00:00Z\nend = \"2026-01-10T16:00:00Z\"\n"
+    );
+    let inv = parse(&text, Path::new("inv.toml"), Format::Toml).expect("valid");
+    let section = inv.maintenance.expect("kept");
+    let doc: toml::Table = section.toml.parse().expect("TOML");
+    let first = &doc["maintenance"][0];
+    assert_eq!(
+        first["start"].as_str(),
+        Some("2026-01-10T14:00:00Z"),
+        "dates as text"
+    );
+    assert_eq!(first["services"][0].as_str(), Some("gamma-strategy"));
+    let err = parse(
+        &format!("maintenance = 1\n{SERVICE_TOML}"),
+        Path::new("inv.toml"),
+        Format::Toml,
+    )
+    .expect_err("not a list");
+    assert!(
+        err.to_string()
+            .contains("maintenance: expected a list of tables"),
+        "{err}"
+    );
+}
