@@ -29,9 +29,10 @@ use std::sync::{Arc, Mutex, OnceLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
+use opsfloor_alerts::maintenance::active_for;
 use opsfloor_alerts::{
-    AlertBook, AlertsConfig, Observation, ResolvedAlerts, Sinks, Subject as AlertSubject,
-    WallClock, watchdog_alert,
+    AlertBook, AlertsConfig, MaintenanceWindow, Observation, ResolvedAlerts, Sinks,
+    Subject as AlertSubject, WallClock, watchdog_alert,
 };
 use opsfloor_contract::State;
 use opsfloor_engine::{FloorState, Subject, Tracked, Transition};
@@ -74,6 +75,44 @@ pub fn resolve(
     config.resolve(env).map(Some).map_err(named)
 }
 
+/// Reads the inventory's `[[maintenance]]` windows (none without them); problems
+/// read `inventory.toml:30: maintenance[0].end: ...`.
+pub fn windows(inventory: &Inventory) -> Result<Vec<MaintenanceWindow>, AlertingError> {
+    let Some(section) = &inventory.maintenance else {
+        return Ok(Vec::new());
+    };
+    let at = format!("{}:{}", inventory.source.display(), section.line);
+    opsfloor_alerts::maintenance::from_toml(&section.toml).map_err(|e| {
+        let lines: Vec<String> =
+            e.0.iter()
+                .map(|p| format!("{at}: {}: {}", p.field, p.message))
+                .collect();
+        AlertingError::Config(lines.join("\n"))
+    })
+}
+
+/// The windows of the inventory in force, parsed again only when its
+/// `[[maintenance]]` text changed (a reload); a broken edit keeps the last good ones.
+#[derive(Default)]
+struct WindowCache {
+    text: Option<String>,
+    windows: Arc<Vec<MaintenanceWindow>>,
+}
+
+impl WindowCache {
+    fn current(&mut self, inventory: &Inventory) -> Arc<Vec<MaintenanceWindow>> {
+        let text = inventory.maintenance.as_ref().map(|m| &m.toml);
+        if self.text.as_ref() != text {
+            self.text = text.cloned();
+            match windows(inventory) {
+                Ok(windows) => self.windows = Arc::new(windows),
+                Err(e) => tracing::error!(error = %e, "maintenance windows not reloaded"),
+            }
+        }
+        self.windows.clone()
+    }
+}
+
 /// What the alerting task is told.
 enum Message {
     /// The whole picture (at start).
@@ -91,6 +130,35 @@ struct Context {
     floor: Floor,
     /// `http://<addr>`, for the dashboard links.
     base: String,
+    windows: Mutex<WindowCache>,
+}
+
+impl Context {
+    /// The maintenance windows in force (call under the floor's read lock).
+    fn windows(&self, s: &FloorState) -> Arc<Vec<MaintenanceWindow>> {
+        match self.windows.lock() {
+            Ok(mut cache) => cache.current(&s.inventory),
+            Err(poisoned) => poisoned.into_inner().current(&s.inventory),
+        }
+    }
+
+    /// Everything needed to observe one subject.
+    fn view<'a>(&'a self, s: &'a FloorState, now: Timestamp) -> View<'a> {
+        View {
+            s,
+            now,
+            base: &self.base,
+            windows: self.windows(s),
+        }
+    }
+}
+
+/// The floor at one moment, as the observations are built from it.
+struct View<'a> {
+    s: &'a FloorState,
+    now: Timestamp,
+    base: &'a str,
+    windows: Arc<Vec<MaintenanceWindow>>,
 }
 
 /// The alerting subscriber. Create it with [`Alerting::start`] inside the runtime,
@@ -151,9 +219,10 @@ impl Subscriber for Alerting {
         let context = Context {
             floor: floor.clone(),
             base: format!("http://{addr}"),
+            windows: Mutex::default(),
         };
         let now = floor.now();
-        let picture = floor.read(|s| everything(s, now, &context.base));
+        let picture = floor.read(|s| everything(&context.view(s, now)));
         let _ = self.context.set(context);
         let _ = self.tx.send(Message::Sync(picture));
     }
@@ -165,13 +234,14 @@ impl Subscriber for Alerting {
         let subjects: BTreeSet<&Subject> = changes.iter().map(|t| &t.subject).collect();
         let now = context.floor.now();
         let (seen, gone) = context.floor.read(|s| {
+            let view = context.view(s, now);
             let mut seen = Vec::new();
             let mut gone = Vec::new();
             for subject in subjects {
                 match subject {
-                    Subject::Floor => seen.extend(floor_observation(s, now, &context.base)),
+                    Subject::Floor => seen.extend(floor_observation(&view)),
                     Subject::Service(name) => match s.service(name) {
-                        Some(t) => seen.extend(service_observation(s, t, now, &context.base)),
+                        Some(t) => seen.extend(service_observation(&view, t)),
                         None => gone.push(removed(s, name)),
                     },
                 }
@@ -188,62 +258,67 @@ impl Subscriber for Alerting {
 }
 
 /// The floor and every service, as far as their states are decided.
-fn everything(s: &FloorState, now: Timestamp, base: &str) -> Vec<Observation> {
-    let mut all: Vec<Observation> = floor_observation(s, now, base).into_iter().collect();
+fn everything(view: &View<'_>) -> Vec<Observation> {
+    let mut all: Vec<Observation> = floor_observation(view).into_iter().collect();
     all.extend(
-        s.services()
+        view.s
+            .services()
             .iter()
-            .filter_map(|t| service_observation(s, t, now, base)),
+            .filter_map(|t| service_observation(view, t)),
     );
     all
 }
 
-fn market_open(s: &FloorState, now: Timestamp) -> bool {
-    s.market_open_at(now).unwrap_or(true)
+impl View<'_> {
+    fn market_open(&self) -> bool {
+        self.s.market_open_at(self.now).unwrap_or(true)
+    }
+
+    fn in_maintenance(&self, subject: &AlertSubject) -> bool {
+        active_for(&self.windows, subject, self.now).is_some()
+    }
 }
 
 /// The floor's displayed state; `None` before its first rollup.
-fn floor_observation(s: &FloorState, now: Timestamp, base: &str) -> Option<Observation> {
+fn floor_observation(view: &View<'_>) -> Option<Observation> {
+    let s = view.s;
     s.last_rollup?;
+    let subject = AlertSubject::Floor {
+        floor: s.inventory.floor.name.clone(),
+    };
     Some(Observation {
-        subject: AlertSubject::Floor {
-            floor: s.inventory.floor.name.clone(),
-        },
+        in_maintenance: view.in_maintenance(&subject),
+        subject,
         state: s.verdict.state,
         reasons: s.verdict.reason_codes.clone(),
         contributors: s.verdict.contributors.clone(),
         since: s.since,
-        market_open: market_open(s, now),
-        in_maintenance: false,
-        dashboard_url: format!("{base}/"),
+        market_open: view.market_open(),
+        dashboard_url: format!("{}/", view.base),
     })
 }
 
 /// One service's displayed state; `None` while it has not been heard from (the
 /// placeholder: `UNKNOWN` with no reason, never polled).
-fn service_observation(
-    s: &FloorState,
-    t: &Tracked,
-    now: Timestamp,
-    base: &str,
-) -> Option<Observation> {
+fn service_observation(view: &View<'_>, t: &Tracked) -> Option<Observation> {
     if t.state == State::Unknown && t.reason_codes.is_empty() && t.last_poll.is_none() {
         return None;
     }
+    let subject = AlertSubject::Service {
+        floor: view.s.inventory.floor.name.clone(),
+        service: t.name.clone(),
+        kind: t.kind,
+        criticality: t.criticality,
+    };
     Some(Observation {
-        subject: AlertSubject::Service {
-            floor: s.inventory.floor.name.clone(),
-            service: t.name.clone(),
-            kind: t.kind,
-            criticality: t.criticality,
-        },
+        in_maintenance: view.in_maintenance(&subject),
+        subject,
         state: t.state,
         reasons: t.reason_codes.clone(),
         contributors: Vec::new(),
         since: t.since,
-        market_open: market_open(s, now),
-        in_maintenance: false,
-        dashboard_url: format!("{base}/services/{}", t.name),
+        market_open: view.market_open(),
+        dashboard_url: format!("{}/services/{}", view.base, t.name),
     })
 }
 
@@ -295,14 +370,17 @@ async fn run(
     sinks.shutdown(grace).await;
 }
 
-/// The floor observed again, and the watchdog set from its last rollup.
+/// The floor observed again (every subject while maintenance windows exist, since
+/// a window opens or closes without any transition), and the watchdog set from
+/// its last rollup.
 fn look_again(
     book: &mut AlertBook,
     context: &Context,
     wall: Timestamp,
 ) -> Vec<opsfloor_alerts::Change> {
     let now = context.floor.now();
-    let (floor, dog) = context.floor.read(|s| {
+    let (observed, dog) = context.floor.read(|s| {
+        let view = context.view(s, now);
         // The engine rolls the floor up at least once a second, whatever the poll
         // interval: a faster poll must not make the watchdog flap between rollups.
         let interval =
@@ -315,12 +393,17 @@ fn look_again(
             interval,
             &format!("{}/", context.base),
         );
-        (
-            floor_observation(s, now, &context.base),
-            (dog, s.inventory.floor.name.clone()),
-        )
+        let observed = if view.windows.is_empty() {
+            floor_observation(&view).into_iter().collect()
+        } else {
+            everything(&view)
+        };
+        (observed, (dog, s.inventory.floor.name.clone()))
     });
-    let mut changes: Vec<_> = floor.iter().flat_map(|o| book.observe(o, wall)).collect();
+    let mut changes: Vec<_> = observed
+        .iter()
+        .flat_map(|o| book.observe(o, wall))
+        .collect();
     changes.extend(book.watchdog(dog.0, &dog.1, wall));
     changes
 }

@@ -81,6 +81,8 @@ pub fn alerting_for(inventory: &std::path::Path) -> Result<Option<Alerting>, Cli
         opsfloor_inventory::load(inventory).map_err(|e| start_error(ServeError::Inventory(e)))?;
     let resolved = alerting::resolve(&inventory, |name| std::env::var(name).ok())
         .map_err(|e| CliError::Config(e.to_string()))?;
+    // Checked at start even without [alerts], so a typo in a window is found early.
+    alerting::windows(&inventory).map_err(|e| CliError::Config(e.to_string()))?;
     start_alerting(resolved.as_ref())
 }
 
