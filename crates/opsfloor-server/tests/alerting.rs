@@ -13,7 +13,7 @@ use std::time::{Duration, Instant};
 
 use common::{AFTER_HOURS, MARKET_HOURS, Setup, expect_floor};
 use jiff::Timestamp;
-use opsfloor_fleet::{EXECUTION, GAMMA, Scenario};
+use opsfloor_fleet::{EXECUTION, GAMMA, Scenario, WHALE};
 use opsfloor_server::alerting::{self, Alerting};
 use opsfloor_server::server::{Running, ServeConfig, start};
 use opsfloor_testkit::Alertmanager;
@@ -258,6 +258,19 @@ async fn nothing_alerts_in_a_maintenance_window() {
         f.iter().any(|a| a == FLOOR_KILL)
             && f.iter()
                 .any(|a| a.starts_with("OpsfloorServiceState HALTED KILL_SWITCH page"))
+    })
+    .await;
+    // Gamma halts too; then whale is stopped, and its OFFLINE alert, recorded after
+    // gamma's transition, arrives after anything sent for gamma.
+    common::expect_service(&floor, GAMMA, "HALTED [KILL_SWITCH]").await;
+    std::fs::write(
+        setup.fleet.control().path().join("stopped"),
+        format!("{WHALE}\n"),
+    )
+    .expect("stop whale");
+    until(&url, "whale's OFFLINE alert", |f| {
+        f.iter()
+            .any(|a| a.starts_with("OpsfloorServiceState OFFLINE") && a.ends_with(WHALE))
     })
     .await;
     for alert in &listed(&url).await {
