@@ -116,3 +116,30 @@ fn serve_names_the_file_line_and_field_of_a_bad_alerts_table() {
         "{err}"
     );
 }
+
+#[test]
+fn serve_names_the_field_of_a_bad_maintenance_window() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let inventory = dir.path().join("inv.toml");
+    std::fs::write(
+        &inventory,
+        "[[services]]\nname = \"gamma-strategy\"\nkind = \"strategy\"\nurl = \"http://127.0.0.1:9\"\n\n\
+         [[maintenance]]\nfloor = true\nstart = \"2026-01-10T14:00:00Z\"\nend = \"tomorrow\"\n",
+    )
+    .expect("write");
+    let path = inventory.to_str().expect("utf8 path");
+    let o = opsfloor(&[
+        "serve",
+        "--config",
+        path,
+        "--no-history",
+        "--listen",
+        "127.0.0.1:0",
+    ]);
+    assert_eq!(o.status.code(), Some(78), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains(&format!("{path}:6: maintenance[0].end: ")),
+        "{err}"
+    );
+}
