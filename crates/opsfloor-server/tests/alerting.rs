@@ -39,7 +39,8 @@ async fn alerting_floor_with(
     db: Option<std::path::PathBuf>,
 ) -> (Running, Alerting) {
     let loaded = opsfloor_inventory::load(inventory).expect("inventory");
-    let resolved = alerting::resolve(&loaded, |_| None)
+    let env = |name: &str| (name == "TEST_HOOK_SECRET").then(|| HOOK_SECRET.to_owned());
+    let resolved = alerting::resolve(&loaded, env)
         .expect("valid [alerts]")
         .expect("an [alerts] table");
     let alerting =
@@ -113,6 +114,8 @@ async fn until(am_url: &str, what: &str, want: impl Fn(&[String]) -> bool) -> Du
         tokio::time::sleep(Duration::from_millis(50)).await;
     }
 }
+
+const HOOK_SECRET: &str = "s3cret-for-the-test";
 
 const FLOOR_KILL: &str = "OpsfloorFloorState HALTED KILL_SWITCH page -";
 
@@ -276,6 +279,80 @@ async fn nothing_alerts_in_a_maintenance_window() {
     for alert in &listed(&url).await {
         assert_ne!(alert["labels"]["service"], GAMMA, "{alert:#}");
     }
+    floor.shutdown().await;
+    alerting.shutdown(Duration::from_secs(2)).await;
+    setup.fleet.shutdown().await;
+}
+
+/// A loopback webhook receiver: every (signature header, body) it was sent.
+async fn hook_receiver() -> (String, Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>) {
+    let seen: Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+    let store = seen.clone();
+    let app = axum::Router::new().route(
+        "/hook",
+        axum::routing::post(
+            move |headers: axum::http::HeaderMap, body: axum::body::Bytes| {
+                let store = store.clone();
+                async move {
+                    let signature = headers
+                        .get("x-opsfloor-signature")
+                        .and_then(|v| v.to_str().ok())
+                        .unwrap_or_default()
+                        .to_owned();
+                    store.lock().expect("lock").push((signature, body.to_vec()));
+                    axum::http::StatusCode::OK
+                }
+            },
+        ),
+    );
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    (format!("http://{addr}/hook"), seen)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_signed_webhook_gets_the_kill_switch_firing_then_resolved() {
+    let (hook, seen) = hook_receiver().await;
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let inventory = setup.inventory(&format!(
+        "\n[alerts]\n\n[[alerts.webhook]]\nurl = \"{hook}\"\nsecret_env = \"TEST_HOOK_SECRET\"\n"
+    ));
+    let (floor, alerting) = alerting_floor(&setup, &inventory).await;
+    expect_floor(&floor, "OK []").await;
+    let floor_bodies = |status: &str| -> Vec<Value> {
+        let seen = seen.lock().expect("lock");
+        seen.iter()
+            .map(|(signature, body)| {
+                let now = Timestamp::now().as_second();
+                opsfloor_alerts::webhook::verify(HOOK_SECRET.as_bytes(), signature, body, now, 300)
+                    .expect("a valid signature");
+                serde_json::from_slice::<Value>(body).expect("json")
+            })
+            .filter(|b| b["labels"]["alertname"] == "OpsfloorFloorState" && b["status"] == status)
+            .collect()
+    };
+    let deadline = Instant::now() + Duration::from_secs(15);
+    std::fs::write(setup.fleet.control().kill_switch_file(), "on\n").expect("engage");
+    while floor_bodies("firing").is_empty() {
+        assert!(Instant::now() < deadline, "no firing body");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let fired = floor_bodies("firing").remove(0);
+    assert_eq!(fired["labels"]["reason"], "KILL_SWITCH");
+    assert_eq!(fired["labels"]["severity"], "page");
+    std::fs::write(setup.fleet.control().kill_switch_file(), "off\n").expect("release");
+    while floor_bodies("resolved").is_empty() {
+        assert!(Instant::now() < deadline, "no resolved body");
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+    let resolved = floor_bodies("resolved").remove(0);
+    assert_eq!(resolved["fingerprint"], fired["fingerprint"]);
+    assert_ne!(resolved["idempotency_key"], fired["idempotency_key"]);
     floor.shutdown().await;
     alerting.shutdown(Duration::from_secs(2)).await;
     setup.fleet.shutdown().await;
