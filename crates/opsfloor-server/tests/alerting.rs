@@ -284,9 +284,12 @@ async fn nothing_alerts_in_a_maintenance_window() {
     setup.fleet.shutdown().await;
 }
 
-/// A loopback webhook receiver: every (signature header, body) it was sent.
-async fn hook_receiver() -> (String, Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>) {
-    let seen: Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>> = Arc::default();
+/// Every (signature header, raw body) a receiver was sent.
+type Received = Arc<std::sync::Mutex<Vec<(String, Vec<u8>)>>>;
+
+/// A loopback webhook receiver.
+async fn hook_receiver() -> (String, Received) {
+    let seen: Received = Arc::default();
     let store = seen.clone();
     let app = axum::Router::new().route(
         "/hook",
