@@ -18,7 +18,12 @@
 //!   rollup changed nothing publishes no transition, yet its alert must be in the
 //!   picture) and sets the watchdog: `OpsfloorWatchdog` fires while the engine loop
 //!   rolls the floor up, and stops once it has not for
-//!   [`opsfloor_alerts::STALLED_AFTER_INTERVALS`] poll intervals.
+//!   [`opsfloor_alerts::STALLED_AFTER_INTERVALS`] poll intervals (each counted as
+//!   at least a second, the rollup's own period, so a fast poll cannot make it flap).
+//! - **Maintenance**: the `[[maintenance]]` windows of the inventory in force, on
+//!   the floor's clock; nothing they cover alerts. A window opens and closes
+//!   without a transition, so while windows exist every subject is looked at
+//!   again each second.
 //! - **Market**: a service's own market is the floor's calendar for now; a
 //!   calendar that cannot answer counts as open, so a page is never downgraded
 //!   by a gap in the calendar.
