@@ -140,11 +140,15 @@ fn picture<'a>(
         .unwrap_or(SignedDuration::from_secs(240));
     let until = now.checked_add(ahead).unwrap_or(now);
     let mut out: Vec<PostableAlert> = firing.map(|k| postable(k, until)).collect();
-    out.extend(
-        resolved
-            .iter()
-            .map(|k| postable(k, k.ends_at.unwrap_or(now))),
-    );
+    // Alertmanager knows an alert by its labels: a resolved copy with the labels of
+    // one firing again (a watchdog that stalled and recovered, a state that came
+    // back) would resolve the firing one. What fires now is the last word.
+    let resolved: Vec<PostableAlert> = resolved
+        .iter()
+        .filter(|k| !out.iter().any(|f| f.labels == k.alert.labels))
+        .map(|k| postable(k, k.ends_at.unwrap_or(now)))
+        .collect();
+    out.extend(resolved);
     out
 }
 
@@ -460,4 +464,39 @@ async fn post(req: reqwest::RequestBuilder) -> Result<(), PostError> {
         status: status.as_u16(),
         body,
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn kept(state: &str, ends_at: Option<Timestamp>) -> Kept {
+        Kept {
+            alert: Alert {
+                labels: BTreeMap::from([
+                    ("alertname".to_owned(), "OpsfloorWatchdog".to_owned()),
+                    ("state".to_owned(), state.to_owned()),
+                ]),
+                annotations: BTreeMap::new(),
+            },
+            starts_at: Timestamp::UNIX_EPOCH,
+            ends_at,
+        }
+    }
+
+    #[test]
+    fn a_resolved_copy_never_resolves_the_same_labels_firing_again() {
+        let now: Timestamp = "2026-01-07T15:00:00Z".parse().expect("ts");
+        let firing = [kept("x", None)];
+        let resolved = [kept("x", Some(now)), kept("y", Some(now))];
+        let body = picture(firing.iter(), &resolved, now, Duration::from_secs(60));
+        let states: Vec<(&str, &str)> = body
+            .iter()
+            .map(|a| (a.labels["state"].as_str(), a.ends_at.as_str()))
+            .collect();
+        assert_eq!(
+            states,
+            [("x", "2026-01-07T15:04:00Z"), ("y", "2026-01-07T15:00:00Z")]
+        );
+    }
 }

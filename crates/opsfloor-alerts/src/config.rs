@@ -160,6 +160,20 @@ impl AlertsConfig {
             })
     }
 
+    /// Reads the contents of an `[alerts]` table given as a standalone TOML document
+    /// (its keys at the top level), as the inventory keeps it
+    /// (`opsfloor_inventory::Section`). Unknown keys are errors.
+    pub fn from_section(text: &str) -> Result<AlertsConfig, ConfigErrors> {
+        toml::from_str::<AlertsConfig>(text).map_err(|e| {
+            // The text was rewritten by the inventory, so its positions would
+            // mislead: only the message is kept; the caller names the file and line.
+            ConfigErrors(vec![ConfigProblem {
+                field: "alerts".to_owned(),
+                message: e.message().trim_end().to_owned(),
+            }])
+        })
+    }
+
     /// Checks every field and reads the secrets through `env`; collects every problem.
     pub fn resolve(
         &self,
@@ -469,6 +483,21 @@ format = "slack"
         assert!(errors.to_string().contains(
             "alerts.alertmanager[0].bearer_token_env: environment variable MISSING is not set"
         ));
+    }
+
+    #[test]
+    fn a_section_reads_like_the_table() {
+        let section =
+            "resend_interval = \"5s\"\n\n[[alertmanager]]\nurl = \"http://127.0.0.1:9093\"\n";
+        let config = AlertsConfig::from_section(section).expect("parses");
+        assert_eq!(config.resend_interval.as_deref(), Some("5s"));
+        assert_eq!(config.alertmanager.len(), 1);
+        let err = AlertsConfig::from_section("resend_intervall = \"1s\"\n").expect_err("typo");
+        assert!(
+            err.to_string()
+                .starts_with("alerts: unknown field `resend_intervall`"),
+            "{err}"
+        );
     }
 
     #[test]

@@ -60,7 +60,7 @@
 //! - No durable outbox yet: a change that exhausts a webhook's retries is logged
 //!   and dropped, and the picture held for Alertmanager is in memory. Alertmanager
 //!   is re-sent the whole picture on schedule, so after a restart it converges; the
-//!   history-store outbox of the issue comes with the wiring.
+//!   history-store outbox of the issue is not built yet.
 //!
 //! # Wiring (for the floor)
 //!

@@ -117,6 +117,11 @@ impl Problems {
     }
 
     /// Ok when nothing was recorded, otherwise every problem in file order.
+    /// How many problems were recorded so far.
+    pub(crate) fn len(&self) -> usize {
+        self.list.len()
+    }
+
     pub(crate) fn finish<T>(mut self, value: T) -> Result<T, InventoryError> {
         if self.list.is_empty() {
             Ok(value)

@@ -35,6 +35,7 @@
 
 mod checks;
 mod error;
+mod section;
 mod toml_format;
 mod tree;
 mod validate;
@@ -45,6 +46,7 @@ use std::path::{Path, PathBuf};
 use opsfloor_contract::{Criticality, ServiceKind};
 
 pub use error::{InventoryError, Problem};
+pub use section::Section;
 
 use error::{LineIndex, Problems};
 
@@ -59,6 +61,12 @@ pub struct Inventory {
     pub floor: FloorSettings,
     /// The services, in the file's order; names are unique.
     pub services: Vec<ServiceEntry>,
+    /// The `[alerts]` table (YAML: `alerts:`), kept raw for `opsfloor-alerts`;
+    /// `None` when the file has none, which means no alerting.
+    pub alerts: Option<Section>,
+    /// The `[[maintenance]]` windows (YAML: a `maintenance:` list), kept raw for
+    /// `opsfloor-alerts`; `None` when the file has none.
+    pub maintenance: Option<Section>,
 }
 
 impl Inventory {
@@ -254,11 +262,13 @@ pub fn parse(text: &str, path: &Path, format: Format) -> Result<Inventory, Inven
             ))
         });
     };
-    let (floor, services) = validate::inventory(&tree, schema, &mut problems);
+    let (floor, services, sections) = validate::inventory(&tree, schema, &mut problems);
     problems.finish(Inventory {
         source: path.to_owned(),
         format,
         floor,
         services,
+        alerts: sections.alerts,
+        maintenance: sections.maintenance,
     })
 }

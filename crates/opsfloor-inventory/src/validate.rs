@@ -10,6 +10,7 @@ use opsfloor_contract::{Calendar, Criticality, ServiceKind};
 
 use crate::checks::{base_url, unknown_key};
 use crate::error::Problems;
+use crate::section::{self, Section};
 use crate::tree::{Entry, Node, Value};
 use crate::{FloorSettings, ServiceEntry};
 
@@ -81,7 +82,7 @@ pub(crate) fn inventory(
     root: &Node,
     schema: &Schema,
     problems: &mut Problems,
-) -> (FloorSettings, Vec<ServiceEntry>) {
+) -> (FloorSettings, Vec<ServiceEntry>, Sections) {
     let mut v = Validator { schema, problems };
     let empty = Vec::new();
     let entries = match &root.value {
@@ -98,10 +99,21 @@ pub(crate) fn inventory(
                     schema.map_noun
                 ),
             );
-            return (FloorSettings::default(), Vec::new());
+            return (FloorSettings::default(), Vec::new(), Sections::default());
         }
     };
-    v.keys(entries, &[schema.services, "floor"], &[], "");
+    v.keys(
+        entries,
+        &[schema.services, "floor", "alerts", "maintenance"],
+        &[],
+        "",
+    );
+    let alerts = get(entries, "alerts")
+        .filter(|e| e.value.value != Value::Null)
+        .and_then(|e| section::keep(&e.value, "alerts", schema.map_noun, v.problems));
+    let maintenance = get(entries, "maintenance")
+        .filter(|e| e.value.value != Value::Null)
+        .and_then(|e| section::keep_list(&e.value, "maintenance", schema.map_noun, v.problems));
     let floor = match get(entries, "floor") {
         Some(e) => v.floor(&e.value),
         None => FloorSettings::default(),
@@ -114,7 +126,21 @@ pub(crate) fn inventory(
             Vec::new()
         }
     };
-    (floor, services)
+    (
+        floor,
+        services,
+        Sections {
+            alerts,
+            maintenance,
+        },
+    )
+}
+
+/// The sections kept raw for other crates.
+#[derive(Default)]
+pub(crate) struct Sections {
+    pub alerts: Option<Section>,
+    pub maintenance: Option<Section>,
 }
 
 struct Validator<'a> {

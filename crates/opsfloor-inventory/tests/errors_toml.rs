@@ -143,7 +143,7 @@ port = 80
     assert_eq!(
         err(text),
         lines(&[
-            "inventory.toml:1:1: title: unknown key \"title\"; expected one of services, floor",
+            "inventory.toml:1:1: title: unknown key \"title\"; expected one of services, floor, alerts, maintenance",
             "inventory.toml:4:1: floor.calender: unknown key \"calender\"; did you mean \"calendar\"?",
             "inventory.toml:10:1: services[0].critcality: unknown key \"critcality\"; did you mean \"criticality\"?",
             "inventory.toml:11:1: services[0].port: unknown key \"port\"; expected one of name, kind, url, \

@@ -95,7 +95,7 @@ version: 2
         lines(&[
             "floor.yaml:2:3: floor.poll_interval: unknown key \"poll_interval\"; did you mean \"poll_interval_ms\"?",
             "floor.yaml:7:5: agents[0].replica: unknown key \"replica\"; did you mean \"replicas\"?",
-            "floor.yaml:8:1: version: unknown key \"version\"; expected one of agents, floor",
+            "floor.yaml:8:1: version: unknown key \"version\"; expected one of agents, floor, alerts, maintenance",
         ])
     );
 }

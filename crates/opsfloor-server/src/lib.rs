@@ -8,6 +8,7 @@
 //! starts it all and reloads the inventory. The floor is itself a contract service:
 //! its `/ops/status` is a document of kind `floor`, so floors nest.
 
+pub mod alerting;
 pub mod api;
 pub mod cluster;
 pub mod floor;
@@ -18,6 +19,7 @@ pub mod scheduler;
 pub mod server;
 pub mod services;
 
+pub use alerting::{Alerting, AlertingError};
 pub use floor::{Floor, Now, PollResult};
 pub use opsfloor_engine::FloorState;
 pub use recorder::{HistoryHealth, Recorder, Subscriber};

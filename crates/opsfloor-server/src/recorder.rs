@@ -37,6 +37,14 @@ pub const JOURNAL_CAPACITY: usize = 100_000;
 /// seam alert sinks plug into. Called on the publisher task: keep it quick and
 /// hand slow work (network) to a task of your own.
 pub trait Subscriber: Send + Sync {
+    /// The floor is up and listens at `addr`; called once, before any batch is
+    /// published, so a subscriber can take the whole current picture (an
+    /// Alertmanager learns what fires after a floor restart). Quick, like
+    /// [`Subscriber::published`].
+    fn started(&self, floor: &Floor, addr: std::net::SocketAddr) {
+        let _ = (floor, addr);
+    }
+
     /// `changes` were stored (or the store is failing, see the module docs).
     fn published(&self, changes: &[Transition]);
 }

@@ -186,12 +186,16 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     };
     let (recorder, publisher) =
         Recorder::start(journal.clone(), floor.clone(), config.subscribers.clone());
-    recorder.record(first);
 
     let listener = tokio::net::TcpListener::bind(config.listen)
         .await
         .map_err(io(format!("listen on {}", config.listen)))?;
     let addr = listener.local_addr().map_err(io("listener"))?;
+    // Before the first batch is recorded, so subscribers see the start first.
+    for subscriber in &config.subscribers {
+        subscriber.started(&floor, addr);
+    }
+    recorder.record(first);
     let (stop, stopped) = watch::channel(false);
 
     let api_state = ApiState {

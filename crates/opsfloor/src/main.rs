@@ -47,6 +47,10 @@ enum Command {
     /// The history store: migrate, export (JSON Lines), import.
     #[command(subcommand)]
     History(cmd::history::Command),
+    /// Print Prometheus alerting and recording rules for the floor's /metrics (YAML).
+    Rules(cmd::generate::RulesArgs),
+    /// Print a Grafana dashboard for the floor's /metrics (JSON).
+    Grafana(cmd::generate::GrafanaArgs),
     /// Credentials for `[access]`: `token new` (a bearer token and its SHA-256), `token basic` (an argon2 password hash).
     #[command(subcommand)]
     Token(cmd::token::Command),
@@ -74,6 +78,8 @@ fn main() -> ExitCode {
         Command::Demo(args) => cmd::demo::run(&args),
         Command::History(command) => cmd::history::run(&command),
         Command::Token(command) => cmd::token::run(&command),
+        Command::Rules(args) => cmd::generate::rules(&args),
+        Command::Grafana(args) => cmd::generate::grafana(&args),
     };
     match outcome {
         Ok(code) => ExitCode::from(code),

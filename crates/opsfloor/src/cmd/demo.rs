@@ -29,6 +29,29 @@ pub struct Args {
     /// Simulate the clock from this instant (default: now if the market is open, else 30 minutes after the next open).
     #[arg(long, value_name = "RFC3339")]
     now: Option<String>,
+    /// A TOML file whose `[alerts]` table (the inventory's format) sends the demo's
+    /// alerts to an Alertmanager or webhook; without it the demo does not alert.
+    #[arg(long, value_name = "FILE")]
+    alerts: Option<PathBuf>,
+}
+
+/// The `[alerts]` of `--alerts FILE`, resolved; problems name the file and field.
+fn demo_alerts(path: &std::path::Path) -> Result<opsfloor_alerts::ResolvedAlerts, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    let named = |e: opsfloor_alerts::ConfigErrors| {
+        let lines: Vec<String> =
+            e.0.iter()
+                .map(|p| format!("{}: {}: {}", path.display(), p.field, p.message))
+                .collect();
+        CliError::Config(lines.join("\n"))
+    };
+    opsfloor_alerts::AlertsConfig::from_toml(&text)
+        .map_err(named)?
+        .resolve(|name| std::env::var(name).ok())
+        .map_err(named)
 }
 
 /// The demo's clock: the real one during market hours, else a simulated one in the next session.
@@ -55,8 +78,10 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         .dir
         .clone()
         .unwrap_or_else(|| std::env::temp_dir().join(format!("opsfloor-demo-{}", args.base_port)));
+    let alerts = args.alerts.as_deref().map(demo_alerts).transpose()?;
     init_logging();
     runtime()?.block_on(async {
+        let alerting = crate::cmd::serve::start_alerting(alerts.as_ref())?;
         let inventory = dir.join("inventory.toml");
         let mut fleet_config = FleetConfig::new(args.base_port, dir.join("control"));
         fleet_config.clock = clock;
@@ -70,7 +95,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             retention: Duration::from_secs(90 * 86_400),
             now: Arc::new(move || clock.now()),
             pages: Some(Arc::new(opsfloor_dashboard::pages)),
-            subscribers: Vec::new(),
+            subscribers: crate::cmd::serve::subscribers(alerting.as_ref()),
             replica: crate::cmd::serve::host_name(),
         };
         let floor = match start(serve).await {
@@ -97,6 +122,9 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         println!("Ctrl-C stops everything.");
         shutdown_signal().await;
         floor.shutdown().await;
+        if let Some(alerting) = alerting {
+            alerting.shutdown(Duration::from_secs(5)).await;
+        }
         fleet.shutdown().await;
         Ok(0)
     })

@@ -4,6 +4,7 @@ pub mod calendar;
 pub mod demo;
 pub mod evaluate;
 pub mod fleet;
+pub mod generate;
 pub mod history;
 pub mod probe;
 pub mod report;

@@ -5,6 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opsfloor_server::Subscriber;
+use opsfloor_server::alerting::{self, Alerting};
 use opsfloor_server::server::{ServeConfig, ServeError, start};
 
 use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
@@ -85,12 +87,50 @@ pub fn inventory_exists(path: &std::path::Path) -> Result<(), CliError> {
     }
 }
 
+/// Starts the sinks of the inventory's `[alerts]` (none without one: no alerting);
+/// an invalid `[alerts]` is a configuration error (78) naming file, line and field.
+/// Must run inside the runtime.
+pub fn alerting_for(inventory: &std::path::Path) -> Result<Option<Alerting>, CliError> {
+    let inventory =
+        opsfloor_inventory::load(inventory).map_err(|e| start_error(ServeError::Inventory(e)))?;
+    let resolved = alerting::resolve(&inventory, |name| std::env::var(name).ok())
+        .map_err(|e| CliError::Config(e.to_string()))?;
+    // Checked at start even without [alerts], so a typo in a window is found early.
+    alerting::windows(&inventory).map_err(|e| CliError::Config(e.to_string()))?;
+    start_alerting(resolved.as_ref())
+}
+
+/// Starts alerting for resolved settings (`None`: no alerting).
+pub fn start_alerting(
+    resolved: Option<&opsfloor_alerts::ResolvedAlerts>,
+) -> Result<Option<Alerting>, CliError> {
+    let Some(resolved) = resolved else {
+        return Ok(None);
+    };
+    let alerting = Alerting::start(resolved, Arc::new(opsfloor_alerts::SystemClock))
+        .map_err(|e| CliError::System(e.to_string()))?;
+    tracing::info!(
+        alertmanagers = resolved.alertmanagers.len(),
+        webhooks = resolved.webhooks.len(),
+        "alerting on"
+    );
+    Ok(Some(alerting))
+}
+
+/// The subscribers for `ServeConfig.subscribers`.
+pub fn subscribers(alerting: Option<&Alerting>) -> Vec<Arc<dyn Subscriber>> {
+    alerting
+        .map(|a| Arc::new(a.clone()) as Arc<dyn Subscriber>)
+        .into_iter()
+        .collect()
+}
+
 /// Runs the floor until Ctrl-C or SIGTERM, then flushes history and exits 0.
 pub fn run(args: &Args) -> Result<u8, CliError> {
     let clock = clock(args.now.as_deref())?;
     inventory_exists(&args.config)?;
     init_logging_as(args.log_format);
-    let config = ServeConfig {
+    let mut config = ServeConfig {
         inventory: args.config.clone(),
         listen: args.listen,
         db: if args.no_history {
@@ -105,6 +145,8 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         replica: args.replica_name.clone().unwrap_or_else(host_name),
     };
     runtime()?.block_on(async {
+        let alerting = alerting_for(&args.config)?;
+        config.subscribers = subscribers(alerting.as_ref());
         let running = start(config.clone()).await.map_err(start_error)?;
         let (services, name) = running
             .floor
@@ -120,6 +162,9 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         shutdown_signal().await;
         tracing::info!("shutting down");
         running.shutdown().await;
+        if let Some(alerting) = alerting {
+            alerting.shutdown(Duration::from_secs(5)).await;
+        }
         Ok(0)
     })
 }

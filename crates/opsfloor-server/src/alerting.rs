@@ -1,0 +1,414 @@
+//! Alerts from the running floor: a [`Subscriber`] that turns every published batch
+//! of transitions into [`Observation`]s of the displayed state, feeds an
+//! [`AlertBook`], and hands the changes to the sinks (`opsfloor-alerts`), each on
+//! its own task.
+//!
+//! The publisher calls [`Alerting`] with stored transitions; it only reads the
+//! floor (one short read lock) and queues the observations for the alerting task,
+//! which owns the book. So network trouble at a sink never reaches the floor.
+//!
+//! - **Start**: [`Subscriber::started`] queues the whole current picture, so an
+//!   Alertmanager learns what fires after a floor restart. Services not heard from
+//!   yet (the placeholder `UNKNOWN` without a reason code) are left out, and so is
+//!   the floor before its first rollup: they are not states anyone decided.
+//! - **Clocks**: observations carry the floor's clock (possibly simulated: `--now`);
+//!   the book's `startsAt`/`endsAt` come from the [`WallClock`], because a real
+//!   Alertmanager compares them with its own clock.
+//! - **Every second** the task looks at the floor again (a resumed floor whose first
+//!   rollup changed nothing publishes no transition, yet its alert must be in the
+//!   picture) and sets the watchdog: `OpsfloorWatchdog` fires while the engine loop
+//!   rolls the floor up, and stops once it has not for
+//!   [`opsfloor_alerts::STALLED_AFTER_INTERVALS`] poll intervals (each counted as
+//!   at least a second, the rollup's own period, so a fast poll cannot make it flap).
+//! - **Maintenance**: the `[[maintenance]]` windows of the inventory in force, on
+//!   the floor's clock; nothing they cover alerts. A window opens and closes
+//!   without a transition, so while windows exist every subject is looked at
+//!   again each second.
+//! - **Market**: a service's own market is the floor's calendar for now; a
+//!   calendar that cannot answer counts as open, so a page is never downgraded
+//!   by a gap in the calendar.
+
+use std::collections::BTreeSet;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex, OnceLock};
+use std::time::Duration;
+
+use jiff::Timestamp;
+use opsfloor_alerts::maintenance::active_for;
+use opsfloor_alerts::{
+    AlertBook, AlertsConfig, MaintenanceWindow, Observation, ResolvedAlerts, Sinks,
+    Subject as AlertSubject, WallClock, watchdog_alert,
+};
+use opsfloor_contract::State;
+use opsfloor_engine::{FloorState, Subject, Tracked, Transition};
+use opsfloor_inventory::Inventory;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+use crate::floor::Floor;
+use crate::recorder::Subscriber;
+
+/// Why alerting cannot start.
+#[derive(Debug, thiserror::Error)]
+pub enum AlertingError {
+    /// `[alerts]` is invalid: every problem, named by file, line and field.
+    #[error("{0}")]
+    Config(String),
+    /// A sink's HTTP client could not be built.
+    #[error("alert sinks: {0}")]
+    Client(String),
+}
+
+/// Reads the inventory's `[alerts]` (`None` when it has none: no alerting),
+/// secrets through `env`; problems read `inventory.toml:12: alerts.webhook[0].url: ...`.
+pub fn resolve(
+    inventory: &Inventory,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<ResolvedAlerts>, AlertingError> {
+    let Some(section) = &inventory.alerts else {
+        return Ok(None);
+    };
+    let at = format!("{}:{}", inventory.source.display(), section.line);
+    let named = |e: opsfloor_alerts::ConfigErrors| {
+        let lines: Vec<String> =
+            e.0.iter()
+                .map(|p| format!("{at}: {}: {}", p.field, p.message))
+                .collect();
+        AlertingError::Config(lines.join("\n"))
+    };
+    let config = AlertsConfig::from_section(&section.toml).map_err(named)?;
+    config.resolve(env).map(Some).map_err(named)
+}
+
+/// Reads the inventory's `[[maintenance]]` windows (none without them); problems
+/// read `inventory.toml:30: maintenance[0].end: ...`.
+pub fn windows(inventory: &Inventory) -> Result<Vec<MaintenanceWindow>, AlertingError> {
+    let Some(section) = &inventory.maintenance else {
+        return Ok(Vec::new());
+    };
+    let at = format!("{}:{}", inventory.source.display(), section.line);
+    opsfloor_alerts::maintenance::from_toml(&section.toml).map_err(|e| {
+        let lines: Vec<String> =
+            e.0.iter()
+                .map(|p| format!("{at}: {}: {}", p.field, p.message))
+                .collect();
+        AlertingError::Config(lines.join("\n"))
+    })
+}
+
+/// The windows of the inventory in force, parsed again only when its
+/// `[[maintenance]]` text changed (a reload); a broken edit keeps the last good ones.
+#[derive(Default)]
+struct WindowCache {
+    text: Option<String>,
+    windows: Arc<Vec<MaintenanceWindow>>,
+}
+
+impl WindowCache {
+    fn current(&mut self, inventory: &Inventory) -> Arc<Vec<MaintenanceWindow>> {
+        let text = inventory.maintenance.as_ref().map(|m| &m.toml);
+        if self.text.as_ref() != text {
+            self.text = text.cloned();
+            match windows(inventory) {
+                Ok(windows) => self.windows = Arc::new(windows),
+                Err(e) => tracing::error!(error = %e, "maintenance windows not reloaded"),
+            }
+        }
+        self.windows.clone()
+    }
+}
+
+/// What the alerting task is told.
+enum Message {
+    /// The whole picture (at start).
+    Sync(Vec<Observation>),
+    /// Some subjects' current displayed state.
+    Observe(Vec<Observation>),
+    /// Services no longer in the inventory.
+    Forget(Vec<AlertSubject>),
+    /// Shut down: the sinks get this long to deliver what they hold.
+    Stop(Duration),
+}
+
+/// What the subscriber knows once the floor is up.
+struct Context {
+    floor: Floor,
+    /// `http://<addr>`, for the dashboard links.
+    base: String,
+    windows: Mutex<WindowCache>,
+}
+
+impl Context {
+    /// The maintenance windows in force (call under the floor's read lock).
+    fn windows(&self, s: &FloorState) -> Arc<Vec<MaintenanceWindow>> {
+        match self.windows.lock() {
+            Ok(mut cache) => cache.current(&s.inventory),
+            Err(poisoned) => poisoned.into_inner().current(&s.inventory),
+        }
+    }
+
+    /// Everything needed to observe one subject.
+    fn view<'a>(&'a self, s: &'a FloorState, now: Timestamp) -> View<'a> {
+        View {
+            s,
+            now,
+            base: &self.base,
+            windows: self.windows(s),
+        }
+    }
+}
+
+/// The floor at one moment, as the observations are built from it.
+struct View<'a> {
+    s: &'a FloorState,
+    now: Timestamp,
+    base: &'a str,
+    windows: Arc<Vec<MaintenanceWindow>>,
+}
+
+/// The alerting subscriber. Create it with [`Alerting::start`] inside the runtime,
+/// pass it in `ServeConfig.subscribers`, and call [`Alerting::shutdown`] after the
+/// floor has shut down.
+#[derive(Clone)]
+pub struct Alerting {
+    tx: mpsc::UnboundedSender<Message>,
+    context: Arc<OnceLock<Context>>,
+    task: Arc<Mutex<Option<JoinHandle<()>>>>,
+}
+
+impl std::fmt::Debug for Alerting {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Alerting").finish_non_exhaustive()
+    }
+}
+
+impl Alerting {
+    /// Starts the sinks and the alerting task. Must be called inside a tokio runtime.
+    pub fn start(
+        config: &ResolvedAlerts,
+        clock: Arc<dyn WallClock>,
+    ) -> Result<Alerting, AlertingError> {
+        let sinks = Sinks::spawn(config, clock.clone())
+            .map_err(|e| AlertingError::Client(e.to_string()))?;
+        let (tx, rx) = mpsc::unbounded_channel();
+        let context = Arc::new(OnceLock::new());
+        let book = AlertBook::new(config.rules);
+        let task = tokio::spawn(run(rx, book, sinks, clock, context.clone()));
+        Ok(Alerting {
+            tx,
+            context,
+            task: Arc::new(Mutex::new(Some(task))),
+        })
+    }
+
+    /// Stops the task and lets the sinks deliver what they hold, for at most `grace`.
+    pub async fn shutdown(&self, grace: Duration) {
+        let task = match self.task.lock() {
+            Ok(mut guard) => guard.take(),
+            Err(poisoned) => poisoned.into_inner().take(),
+        };
+        let Some(task) = task else { return };
+        let _ = self.tx.send(Message::Stop(grace));
+        let abort = task.abort_handle();
+        if tokio::time::timeout(grace + Duration::from_secs(1), task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
+    }
+}
+
+impl Subscriber for Alerting {
+    fn started(&self, floor: &Floor, addr: SocketAddr) {
+        let context = Context {
+            floor: floor.clone(),
+            base: format!("http://{addr}"),
+            windows: Mutex::default(),
+        };
+        let now = floor.now();
+        let picture = floor.read(|s| everything(&context.view(s, now)));
+        let _ = self.context.set(context);
+        let _ = self.tx.send(Message::Sync(picture));
+    }
+
+    fn published(&self, changes: &[Transition]) {
+        let Some(context) = self.context.get() else {
+            return;
+        };
+        let subjects: BTreeSet<&Subject> = changes.iter().map(|t| &t.subject).collect();
+        let now = context.floor.now();
+        let (seen, gone) = context.floor.read(|s| {
+            let view = context.view(s, now);
+            let mut seen = Vec::new();
+            let mut gone = Vec::new();
+            for subject in subjects {
+                match subject {
+                    Subject::Floor => seen.extend(floor_observation(&view)),
+                    Subject::Service(name) => match s.service(name) {
+                        Some(t) => seen.extend(service_observation(&view, t)),
+                        None => gone.push(removed(s, name)),
+                    },
+                }
+            }
+            (seen, gone)
+        });
+        if !seen.is_empty() {
+            let _ = self.tx.send(Message::Observe(seen));
+        }
+        if !gone.is_empty() {
+            let _ = self.tx.send(Message::Forget(gone));
+        }
+    }
+}
+
+/// The floor and every service, as far as their states are decided.
+fn everything(view: &View<'_>) -> Vec<Observation> {
+    let mut all: Vec<Observation> = floor_observation(view).into_iter().collect();
+    all.extend(
+        view.s
+            .services()
+            .iter()
+            .filter_map(|t| service_observation(view, t)),
+    );
+    all
+}
+
+impl View<'_> {
+    fn market_open(&self) -> bool {
+        self.s.market_open_at(self.now).unwrap_or(true)
+    }
+
+    fn in_maintenance(&self, subject: &AlertSubject) -> bool {
+        active_for(&self.windows, subject, self.now).is_some()
+    }
+}
+
+/// The floor's displayed state; `None` before its first rollup.
+fn floor_observation(view: &View<'_>) -> Option<Observation> {
+    let s = view.s;
+    s.last_rollup?;
+    let subject = AlertSubject::Floor {
+        floor: s.inventory.floor.name.clone(),
+    };
+    Some(Observation {
+        in_maintenance: view.in_maintenance(&subject),
+        subject,
+        state: s.verdict.state,
+        reasons: s.verdict.reason_codes.clone(),
+        contributors: s.verdict.contributors.clone(),
+        since: s.since,
+        market_open: view.market_open(),
+        dashboard_url: format!("{}/", view.base),
+    })
+}
+
+/// One service's displayed state; `None` while it has not been heard from (the
+/// placeholder: `UNKNOWN` with no reason, never polled).
+fn service_observation(view: &View<'_>, t: &Tracked) -> Option<Observation> {
+    if t.state == State::Unknown && t.reason_codes.is_empty() && t.last_poll.is_none() {
+        return None;
+    }
+    let subject = AlertSubject::Service {
+        floor: view.s.inventory.floor.name.clone(),
+        service: t.name.clone(),
+        kind: t.kind,
+        criticality: t.criticality,
+    };
+    Some(Observation {
+        in_maintenance: view.in_maintenance(&subject),
+        subject,
+        state: t.state,
+        reasons: t.reason_codes.clone(),
+        contributors: Vec::new(),
+        since: t.since,
+        market_open: view.market_open(),
+        dashboard_url: format!("{}/services/{}", view.base, t.name),
+    })
+}
+
+/// The subject of a service that left the inventory (only its name matters to
+/// the book, which keys services by name).
+fn removed(s: &FloorState, name: &str) -> AlertSubject {
+    AlertSubject::Service {
+        floor: s.inventory.floor.name.clone(),
+        service: name.to_owned(),
+        kind: opsfloor_contract::ServiceKind::Strategy,
+        criticality: opsfloor_contract::Criticality::Optional,
+    }
+}
+
+/// The alerting task: owns the book, hands every change to the sinks.
+async fn run(
+    mut rx: mpsc::UnboundedReceiver<Message>,
+    mut book: AlertBook,
+    sinks: Sinks,
+    clock: Arc<dyn WallClock>,
+    context: Arc<OnceLock<Context>>,
+) {
+    let mut tick = tokio::time::interval(Duration::from_secs(1));
+    tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    let mut grace = Duration::from_secs(5);
+    loop {
+        tokio::select! {
+            message = rx.recv() => {
+                let Some(message) = message else { break };
+                let wall = clock.now();
+                let changes = match message {
+                    Message::Sync(all) => book.sync(&all, wall),
+                    Message::Observe(some) => some.iter().flat_map(|o| book.observe(o, wall)).collect(),
+                    Message::Forget(gone) => gone.iter().filter_map(|g| book.forget(g, wall)).collect(),
+                    Message::Stop(limit) => {
+                        grace = limit;
+                        break;
+                    }
+                };
+                sinks.send(&changes);
+            }
+            _ = tick.tick() => {
+                if let Some(context) = context.get() {
+                    sinks.send(&look_again(&mut book, context, clock.now()));
+                }
+            }
+        }
+    }
+    sinks.shutdown(grace).await;
+}
+
+/// The floor observed again (every subject while maintenance windows exist, since
+/// a window opens or closes without any transition), and the watchdog set from
+/// its last rollup.
+fn look_again(
+    book: &mut AlertBook,
+    context: &Context,
+    wall: Timestamp,
+) -> Vec<opsfloor_alerts::Change> {
+    let now = context.floor.now();
+    let (observed, dog) = context.floor.read(|s| {
+        let view = context.view(s, now);
+        // The engine rolls the floor up at least once a second, whatever the poll
+        // interval: a faster poll must not make the watchdog flap between rollups.
+        let interval =
+            Duration::from_millis(s.inventory.floor.poll_interval_ms).max(Duration::from_secs(1));
+        let dog = watchdog_alert(
+            &s.inventory.floor.name,
+            s.started,
+            s.last_rollup,
+            now,
+            interval,
+            &format!("{}/", context.base),
+        );
+        let observed = if view.windows.is_empty() {
+            floor_observation(&view).into_iter().collect()
+        } else {
+            everything(&view)
+        };
+        (observed, (dog, s.inventory.floor.name.clone()))
+    });
+    let mut changes: Vec<_> = observed
+        .iter()
+        .flat_map(|o| book.observe(o, wall))
+        .collect();
+    changes.extend(book.watchdog(dog.0, &dog.1, wall));
+    changes
+}
