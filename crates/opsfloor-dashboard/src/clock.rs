@@ -203,6 +203,7 @@ mod tests {
             is_open: Some(true),
             next_open_utc: Some("2026-01-08T14:30:00Z".into()),
             next_close_utc: Some("2026-01-07T21:00:00Z".into()),
+            venues: Vec::new(),
         };
         let m = Market::of(&view, &zone, now);
         assert_eq!(m.word, "Market open");
@@ -219,6 +220,7 @@ mod tests {
             is_open: Some(true),
             next_open_utc: None,
             next_close_utc: None,
+            venues: Vec::new(),
         };
         let m = Market::of(&view, &zone, now);
         assert_eq!(m.next, None);
