@@ -11,16 +11,23 @@ use std::path::Path;
 use crate::FleetError;
 use crate::member::Member;
 
-/// Renders the inventory for these members.
+/// Renders the inventory for these members; `calendar_overrides`, when given,
+/// becomes the floor's `[floor] calendar_overrides`.
 pub(crate) fn render(
     members: &[Member],
     execution_replicas: i64,
     execution_enabled: bool,
+    calendar_overrides: Option<&Path>,
 ) -> String {
     let mut out = String::from(
         "# Inventory of the simulated trading floor, written by `opsfloor fleet`.\n\
          # Rewritten when the execution agent is scaled; edit the fleet's control files instead.\n",
     );
+    if let Some(path) = calendar_overrides {
+        // A TOML basic string: the path's backslashes and quotes escaped.
+        let quoted = toml::Value::String(path.display().to_string()).to_string();
+        let _ = write!(out, "\n[floor]\ncalendar_overrides = {quoted}\n");
+    }
     for m in members {
         let _ = write!(
             out,
