@@ -175,3 +175,62 @@ fn market_closed_only_when_every_expected_venue_is_closed() {
         floor.verdict
     );
 }
+
+/// An ops service's OK document (its state does not follow market hours).
+fn ops_ok(name: &str) -> Option<Outcome> {
+    let text = format!(
+        r#"{{"service_name":"{name}","service_kind":"ops","repo_id":"desk/ops","git_sha":"abc123","build_id":null,
+        "agent_identity":{{"agent_name":"{name}","agent_role":"ops","agent_mode":"WATCH"}},
+        "status":{{"state":"OK","summary":"Healthy","reason_codes":[],"last_updated_utc":"2026-01-07T14:30:00Z"}},
+        "heartbeat":{{"last_heartbeat_utc":null,"age_seconds":null,"ttl_seconds":null}},
+        "marketdata":null,
+        "safety":{{"kill_switch":false,"safe_to_run_strategies":true,"safe_to_execute_orders":false,"gating_reasons":[]}},
+        "endpoints":{{"healthz":"/health","heartbeat":null,"metrics":null}}}}"#
+    );
+    let received = opsfloor_contract::parse_document(&text).expect("document");
+    Some(Outcome::Document {
+        received: Box::new(received),
+        raw: text.into(),
+    })
+}
+
+const VENUES: [&str; 5] = ["XNYS", "XTKS", "XLON", "CMES", "always-open"];
+
+proptest::proptest! {
+    /// Healthy services on any mix of venues, at any instant of a year: the floor is
+    /// MARKET_CLOSED exactly when every venue is closed, else OK, and
+    /// `market.venues` lists each venue with its own calendar's answer.
+    #[test]
+    fn market_closed_exactly_when_every_venue_is_closed(
+        picks in proptest::collection::vec(0usize..VENUES.len(), 1..6),
+        second in 1_767_225_600i64..1_798_761_600, // 2026
+    ) {
+        let now = Timestamp::from_second(second).expect("instant");
+        let mut text = String::from("[floor]\ncalendar = \"XNYS\"\n");
+        for (i, v) in picks.iter().enumerate() {
+            text.push_str(&format!(
+                "\n[[services]]\nname = \"svc-{i}\"\nkind = \"ops\"\nurl = \"http://10.0.0.{}\"\ncalendar = \"{}\"\n",
+                i + 1,
+                VENUES[*v]
+            ));
+        }
+        let inventory = opsfloor_inventory::parse(&text, "p.toml".as_ref(), Format::Toml).expect("inventory");
+        let outcomes = (0..picks.len()).map(|i| (format!("svc-{i}"), ops_ok(&format!("svc-{i}"))));
+        let floor = FloorState::evaluate(inventory, Calendar::nyse(), outcomes, now);
+        let open = |name: &str| {
+            Calendar::by_name(name, &Default::default()).expect("calendar").is_open(now).expect("in range")
+        };
+        let any_open = picks.iter().any(|v| open(VENUES[*v]));
+        let want = if any_open { State::Ok } else { State::MarketClosed };
+        proptest::prop_assert_eq!(floor.verdict.state, want, "{:?}", floor.verdict);
+        let view = FloorView::of(&floor, now);
+        for v in &view.market.venues {
+            proptest::prop_assert_eq!(v.is_open, Some(open(v.calendar)));
+        }
+        let mut names: Vec<&str> = picks.iter().map(|v| VENUES[*v]).collect();
+        names.sort_unstable();
+        names.dedup();
+        let listed: Vec<&str> = view.market.venues.iter().map(|v| v.calendar).collect();
+        proptest::prop_assert_eq!(listed, names);
+    }
+}
