@@ -294,3 +294,22 @@ fn a_calendar_per_service_and_an_overrides_file() {
         "{err}"
     );
 }
+
+#[test]
+fn the_yaml_inventory_names_calendars_too() {
+    let text = "floor:\n  calendar: XNYS\n  calendar_overrides: ../shared/overrides.toml\nagents:\n  - agent_name: crypto-feed\n    service_dns: crypto.svc:8080\n    kind: marketdata\n    calendar: always-open\n";
+    let path = Path::new("deploy/agents.yaml");
+    let inv = parse(text, path, Format::Yaml).expect("valid");
+    assert_eq!(inv.services[0].calendar.as_deref(), Some("always-open"));
+    assert_eq!(
+        inv.floor.calendar_overrides.as_deref(),
+        Some(Path::new("deploy/../shared/overrides.toml"))
+    );
+    let bad = text.replace("always-open", "crypto");
+    let err = parse(&bad, path, Format::Yaml).expect_err("unknown calendar");
+    assert!(
+        err.to_string()
+            .contains("agents[0].calendar: unknown calendar \"crypto\""),
+        "{err}"
+    );
+}
