@@ -11,16 +11,22 @@
 //! | 1 | no services in the inventory | UNKNOWN | `NO_SERVICES` |
 //! | 2 | at least one service is expected to run, and every one of them is OFFLINE | OFFLINE | `UNREACHABLE` |
 //! | 3 | any service reports its kill switch engaged | HALTED | `KILL_SWITCH` |
-//! | 4 | a critical service is HALTED; or, market open, a critical service is OFFLINE; or every (non-optional) strategy expected to run is HALTED | HALTED | theirs |
+//! | 4 | a critical service is HALTED; or, its own market open, a critical service is OFFLINE; or every (non-optional) strategy expected to run is HALTED | HALTED | theirs |
 //! | 5 | a critical service is UNKNOWN | UNKNOWN | `REQUIRED_FIELDS_MISSING` |
-//! | 6 | a critical service is DEGRADED or (market closed) OFFLINE; or an important service is DEGRADED, HALTED, OFFLINE or UNKNOWN | DEGRADED | theirs |
-//! | 7 | the market is closed | MARKET_CLOSED | `MARKET_CLOSED` |
+//! | 6 | a critical service is DEGRADED or (its own market closed) OFFLINE; or an important service is DEGRADED, HALTED, OFFLINE or UNKNOWN | DEGRADED | theirs |
+//! | 7 | every venue of the services expected to run is closed | MARKET_CLOSED | `MARKET_CLOSED` |
 //! | 8 | otherwise | OK | none |
 //!
 //! "OFFLINE" in rules 4 and 6 means OFFLINE while expected to run, and never
 //! `OFFLINE [EXECUTION_DISABLED]`: execution scaled to zero or disabled never
 //! degrades the floor. Reason codes are deduplicated and listed in the fixed code
 //! order; the services that decided the rule are the `contributors`, by name.
+//!
+//! "Market open" is per service ([`Member::market_open`]): each service is judged
+//! by its own venue, so a Tokyo strategy offline at 15:00 UTC does not halt a floor
+//! whose New York market is open. Rule 7 asks the services expected to run (all
+//! services when none is): the floor is MARKET_CLOSED only when every one of their
+//! venues is closed.
 
 use serde::{Deserialize, Serialize};
 
@@ -93,6 +99,9 @@ pub struct Member<'a> {
     pub reason_codes: &'a [ReasonCode],
     /// It reports its kill switch engaged.
     pub kill_switch: bool,
+    /// Its own venue's market is open now (closed outside the calendar's range:
+    /// the calm reading).
+    pub market_open: bool,
 }
 
 impl Member<'_> {
@@ -146,8 +155,9 @@ pub struct FloorVerdict {
     pub contributors: Vec<String>,
 }
 
-/// Applies the rollup table. Pure and deterministic: the order of `members` does not matter.
-pub fn rollup(members: &[Member<'_>], market_is_open: bool) -> FloorVerdict {
+/// Applies the rollup table. Pure and deterministic: the order of `members` does not
+/// matter. Each member's `market_open` is its own venue's.
+pub fn rollup(members: &[Member<'_>]) -> FloorVerdict {
     if members.is_empty() {
         return verdict(
             State::Unknown,
@@ -187,7 +197,7 @@ pub fn rollup(members: &[Member<'_>], market_is_open: bool) -> FloorVerdict {
     let mut halting: Vec<&Member<'_>> = counted
         .iter()
         .filter(critical)
-        .filter(|m| m.state == State::Halted || (market_is_open && m.offline_unexpectedly()))
+        .filter(|m| m.state == State::Halted || (m.market_open && m.offline_unexpectedly()))
         .copied()
         .collect();
     let strategies: Vec<&Member<'_>> = counted
@@ -226,7 +236,7 @@ pub fn rollup(members: &[Member<'_>], market_is_open: bool) -> FloorVerdict {
         .iter()
         .filter(|m| match m.criticality {
             Criticality::Critical => {
-                m.state == State::Degraded || (!market_is_open && m.offline_unexpectedly())
+                m.state == State::Degraded || (!m.market_open && m.offline_unexpectedly())
             }
             Criticality::Important => match m.state {
                 State::Degraded | State::Halted | State::Unknown => true,
@@ -246,7 +256,14 @@ pub fn rollup(members: &[Member<'_>], market_is_open: bool) -> FloorVerdict {
         );
     }
 
-    if !market_is_open {
+    // Every venue the floor depends on is closed (all services when none is
+    // expected to run, so a floor scaled to zero still follows its markets).
+    let judged: &[&Member<'_>] = if expected.is_empty() {
+        &members.iter().collect::<Vec<_>>()
+    } else {
+        &expected
+    };
+    if judged.iter().all(|m| !m.market_open) {
         return verdict(
             State::MarketClosed,
             FloorRule::MarketClosed,

@@ -72,7 +72,7 @@ impl Floor {
         self
     }
 
-    fn members(&self) -> Vec<Member<'_>> {
+    fn members(&self, open: bool) -> Vec<Member<'_>> {
         self.0
             .iter()
             .map(
@@ -84,13 +84,14 @@ impl Floor {
                     state: *state,
                     reason_codes: codes,
                     kill_switch: *kill,
+                    market_open: open,
                 },
             )
             .collect()
     }
 
     fn roll(&self, open: bool) -> (State, Vec<String>, FloorRule, Vec<String>) {
-        let v = rollup(&self.members(), open);
+        let v = rollup(&self.members(open));
         (
             v.state,
             v.reason_codes
@@ -109,7 +110,7 @@ fn strings(items: &[&str]) -> Vec<String> {
 
 #[test]
 fn rule_1_no_services() {
-    let v = rollup(&[], true);
+    let v = rollup(&[]);
     assert_eq!((v.state, v.rule), (State::Unknown, FloorRule::NoServices));
     assert_eq!(v.reason_codes, [ReasonCode::NoServices]);
 }
@@ -280,10 +281,10 @@ proptest! {
         let floor = Floor(states.iter().enumerate().map(|(i, (s, expected, kill, c, k))| {
             (format!("svc-{i}"), kinds[*k], crits[*c], *expected, *s, code(*s), *kill)
         }).collect());
-        let a = rollup(&floor.members(), open);
-        let mut reversed = floor.members();
+        let a = rollup(&floor.members(open));
+        let mut reversed = floor.members(open);
         reversed.reverse();
-        let b = rollup(&reversed, open);
+        let b = rollup(&reversed);
         prop_assert_eq!(&a, &b);
         // OK carries no code; every other state at least one.
         prop_assert_eq!(a.state == State::Ok, a.reason_codes.is_empty());
@@ -292,5 +293,95 @@ proptest! {
         sorted.sort();
         sorted.dedup();
         prop_assert_eq!(&sorted, &a.reason_codes);
+    }
+}
+
+/// Members with their own venues' markets: `(name, criticality, state, codes, market_open)`.
+fn venue_members<'a>(
+    rows: &'a [(String, Criticality, State, Vec<ReasonCode>, bool)],
+) -> Vec<Member<'a>> {
+    rows.iter()
+        .map(|(name, criticality, state, codes, open)| Member {
+            name,
+            kind: Strategy,
+            criticality: *criticality,
+            expected_to_run: true,
+            state: *state,
+            reason_codes: codes,
+            kill_switch: false,
+            market_open: *open,
+        })
+        .collect()
+}
+
+#[test]
+fn a_critical_service_offline_halts_only_while_its_own_market_is_open() {
+    let ny = ("ny".to_owned(), Critical, State::Ok, vec![], true);
+    let tokyo_offline = (
+        "tokyo".to_owned(),
+        Critical,
+        State::Offline,
+        vec![ReasonCode::Unreachable],
+        false,
+    );
+    let rows = [ny.clone(), tokyo_offline.clone()];
+    let v = rollup(&venue_members(&rows));
+    assert_eq!((v.state, v.rule), (State::Degraded, FloorRule::Degraded));
+    assert_eq!(v.contributors, ["tokyo"]);
+
+    let mut open_tokyo = tokyo_offline;
+    open_tokyo.4 = true;
+    let v = rollup(&venue_members(&[ny, open_tokyo]));
+    assert_eq!((v.state, v.rule), (State::Halted, FloorRule::Halted));
+}
+
+#[test]
+fn market_closed_only_when_every_venue_is_closed() {
+    let ny = (
+        "ny".to_owned(),
+        Important,
+        State::MarketClosed,
+        vec![ReasonCode::MarketClosed],
+        false,
+    );
+    let crypto = ("crypto".to_owned(), Important, State::Ok, vec![], true);
+    let v = rollup(&venue_members(&[ny.clone(), crypto.clone()]));
+    assert_eq!(v.state, State::Ok);
+    let mut closed = crypto;
+    closed.4 = false;
+    let v = rollup(&venue_members(&[ny, closed]));
+    assert_eq!(
+        (v.state, v.rule),
+        (State::MarketClosed, FloorRule::MarketClosed)
+    );
+}
+
+proptest! {
+    #[test]
+    fn each_service_is_judged_by_its_own_market(
+        rows in prop::collection::vec((any_state(), 0usize..3, any::<bool>()), 1..8),
+    ) {
+        let crits = [Critical, Important, Optional];
+        let rows: Vec<_> = rows.iter().enumerate().map(|(i, (s, c, open))| {
+            (format!("svc-{i}"), crits[*c], *s, code(*s), *open)
+        }).collect();
+        let v = rollup(&venue_members(&rows));
+        // MARKET_CLOSED means every venue is closed; any open venue rules it out.
+        if v.state == State::MarketClosed {
+            prop_assert!(rows.iter().all(|r| !r.4));
+        }
+        // A HALTED floor without a halted critical service or all strategies halted
+        // came from a critical service offline on an open market.
+        let offline_open_critical = rows.iter().any(|r| r.1 == Critical && r.2 == State::Offline && r.4);
+        let halted_critical = rows.iter().any(|r| r.1 == Critical && r.2 == State::Halted);
+        let non_optional: Vec<_> = rows.iter().filter(|r| r.1 != Optional).collect();
+        let all_halted = !non_optional.is_empty() && non_optional.iter().all(|r| r.2 == State::Halted);
+        let all_offline = rows.iter().all(|r| r.2 == State::Offline);
+        if v.rule == FloorRule::Halted {
+            prop_assert!(offline_open_critical || halted_critical || all_halted);
+        }
+        if offline_open_critical && !all_offline {
+            prop_assert_eq!(v.state, State::Halted);
+        }
     }
 }

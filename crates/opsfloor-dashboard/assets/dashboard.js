@@ -161,7 +161,41 @@
     }
   }
 
+  // One line per venue, as the server writes it: `XNYS open, closes in 2 h`.
+  function rough(s) {
+    s = Math.max(0, Math.floor(s));
+    var d = Math.floor(s / 86400), h = Math.floor((s % 86400) / 3600), m = Math.floor((s % 3600) / 60);
+    if (d > 0) return d + ' d ' + h + ' h';
+    if (h > 0) return h + ' h';
+    if (m > 0) return m + ' min';
+    return s + ' s';
+  }
+  function venueText(v, t) {
+    var until = function (iso) { return iso ? rough((Date.parse(iso) - t) / 1000) : null; };
+    if (v.is_open === true) {
+      var c = until(v.next_close_utc);
+      return v.calendar + (c ? ' open, closes in ' + c : ' open, never closes');
+    }
+    if (v.is_open === false) {
+      var o = until(v.next_open_utc);
+      return v.calendar + (o ? ' closed, opens in ' + o : ' closed, no session scheduled');
+    }
+    return v.calendar + ' hours unknown';
+  }
+  function paintVenues(venues) {
+    var items = document.querySelectorAll('#market .m-venues li');
+    if (!venues || items.length !== venues.length) { if (venues) location.reload(); return; }
+    var t = now();
+    venues.forEach(function (v, i) {
+      var li = items[i];
+      if (li.getAttribute('data-calendar') !== v.calendar) { location.reload(); return; }
+      setClass(li, v.is_open === true ? 'm-open' : v.is_open === false ? 'm-closed' : 'm-unknown');
+      setText(li, venueText(v, t));
+    });
+  }
+
   function paintMarket(m) {
+    paintVenues(m.venues);
     var box = q('#market'), open = m.is_open;
     var next = open === true ? m.next_close_utc : open === false ? m.next_open_utc : null;
     var count = q('.count', box);

@@ -5,7 +5,7 @@ use jiff::Timestamp;
 use jiff::tz::TimeZone;
 use opsfloor_contract::Calendar;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
-use opsfloor_engine::view::MarketView;
+use opsfloor_engine::view::{MarketView, VenueView};
 
 use crate::words::countdown;
 
@@ -109,6 +109,66 @@ pub struct Market {
     pub next: Option<NextChange>,
     /// A note when there is no next change.
     pub note: &'static str,
+    /// Every venue of the floor with its countdown, by name.
+    pub venues: Vec<VenueLine>,
+}
+
+/// One venue in the market panel: `XNYS open, closes in 2 h`.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct VenueLine {
+    /// The calendar's canonical name.
+    pub calendar: &'static str,
+    /// `m-open`, `m-closed` or `m-unknown`.
+    pub class: &'static str,
+    /// `XNYS open, closes in 2 h`; `XTKS closed, opens in 9 h`.
+    pub text: String,
+}
+
+impl VenueLine {
+    /// The line for `venue` at `now`.
+    pub fn of(venue: &VenueView, now: Timestamp) -> VenueLine {
+        let name = venue.calendar;
+        let until =
+            |at: &Option<String>| instant(at.as_deref()).map(|t| rough(seconds_between(now, t)));
+        let (class, text) = match venue.is_open {
+            Some(true) => (
+                "m-open",
+                match until(&venue.next_close_utc) {
+                    Some(c) => format!("{name} open, closes in {c}"),
+                    None => format!("{name} open, never closes"),
+                },
+            ),
+            Some(false) => (
+                "m-closed",
+                match until(&venue.next_open_utc) {
+                    Some(c) => format!("{name} closed, opens in {c}"),
+                    None => format!("{name} closed, no session scheduled"),
+                },
+            ),
+            None => ("m-unknown", format!("{name} hours unknown")),
+        };
+        VenueLine {
+            calendar: name,
+            class,
+            text,
+        }
+    }
+}
+
+/// A countdown at a glance, rounded down: `3 d 4 h`, `2 h`, `35 min`, `40 s`
+/// (the panel's venue lines; the main countdown keeps the seconds).
+pub fn rough(seconds: i64) -> String {
+    let s = seconds.max(0);
+    let (d, h, m) = (s / 86_400, (s % 86_400) / 3_600, (s % 3_600) / 60);
+    if d > 0 {
+        format!("{d} d {h} h")
+    } else if h > 0 {
+        format!("{h} h")
+    } else if m > 0 {
+        format!("{m} min")
+    } else {
+        format!("{s} s")
+    }
 }
 
 /// The next open or close.
@@ -166,6 +226,7 @@ impl Market {
             word,
             next,
             note,
+            venues: view.venues.iter().map(|v| VenueLine::of(v, now)).collect(),
         }
     }
 }
@@ -203,6 +264,7 @@ mod tests {
             is_open: Some(true),
             next_open_utc: Some("2026-01-08T14:30:00Z".into()),
             next_close_utc: Some("2026-01-07T21:00:00Z".into()),
+            venues: Vec::new(),
         };
         let m = Market::of(&view, &zone, now);
         assert_eq!(m.word, "Market open");
@@ -219,9 +281,34 @@ mod tests {
             is_open: Some(true),
             next_open_utc: None,
             next_close_utc: None,
+            venues: Vec::new(),
         };
         let m = Market::of(&view, &zone, now);
         assert_eq!(m.next, None);
         assert_eq!(m.note, "This calendar never closes");
+    }
+
+    #[test]
+    fn each_venue_has_its_own_countdown() {
+        let now = ts("2026-01-07T19:00:00Z"); // New York open, Tokyo closed
+        let venue = |name| {
+            let c = Calendar::by_name(name, &Default::default()).expect("calendar");
+            VenueView::of(&c, now)
+        };
+        let lines: Vec<String> = ["XNYS", "XTKS", "always-open"]
+            .map(|n| VenueLine::of(&venue(n), now).text)
+            .into();
+        assert_eq!(
+            lines,
+            [
+                "XNYS open, closes in 2 h",
+                "XTKS closed, opens in 5 h",
+                "always-open open, never closes"
+            ]
+        );
+        assert_eq!(rough(59), "59 s");
+        assert_eq!(rough(3_599), "59 min");
+        assert_eq!(rough(9 * 3_600 + 59 * 60), "9 h");
+        assert_eq!(rough(86_400 * 2 + 3_600 * 3), "2 d 3 h");
     }
 }

@@ -36,6 +36,11 @@ async fn normal_market_hours_reads_ok() {
     assert!(market.contains("closes"), "{market}");
     assert!(market.contains("Wed 7 Jan 16:00 EST"), "{market}");
     assert!(market.contains("Wed 7 Jan 21:00 UTC"), "{market}");
+    // Each venue of the floor with its countdown (one venue here: the fleet's).
+    assert!(
+        market.contains("<li class=\"m-open\" data-calendar=\"XNYS\">XNYS open, closes in "),
+        "{market}"
+    );
     let gamma = p.row(GAMMA);
     assert!(gamma.starts_with("<tr class=\"st-ok\">"), "{gamma}");
     assert!(

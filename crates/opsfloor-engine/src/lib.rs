@@ -8,6 +8,8 @@
 //! lets `opsfloor serve` (the shell in `opsfloor-server`) and `opsfloor report` (in
 //! `opsfloor-report`) share one set of rules.
 //!
+//! - [`calendars`]: one calendar per venue the services name, built once per
+//!   inventory;
 //! - [`tracker`]: one service's calm state, poll by poll;
 //! - [`state`]: the whole floor, [`FloorState`]: outcomes in, transitions out;
 //! - [`transition`]: the one [`Transition`] type that history, the API, the live
@@ -28,6 +30,7 @@
 //! # Ok::<(), Box<dyn std::error::Error>>(())
 //! ```
 
+pub mod calendars;
 pub mod outcome;
 pub mod redact;
 pub mod schedule;
@@ -36,6 +39,7 @@ pub mod tracker;
 pub mod transition;
 pub mod view;
 
+pub use calendars::Calendars;
 pub use outcome::{Outcome, Polled};
 pub use state::{Applied, FloorState, Target};
 pub use tracker::{Deployment, Tracked};

@@ -14,6 +14,7 @@ use jiff::Timestamp;
 use opsfloor_contract::{Calendar, FloorRule, FloorVerdict, Member, ServiceKind, State, rollup};
 use opsfloor_inventory::{Inventory, ServiceEntry};
 
+use crate::calendars::Calendars;
 use crate::outcome::{Outcome, Polled};
 use crate::schedule;
 use crate::tracker::{Deployment, Tracked};
@@ -24,8 +25,10 @@ use crate::transition::{Subject, Transition};
 pub struct FloorState {
     /// The inventory in force.
     pub inventory: Inventory,
-    /// The floor's calendar.
+    /// The floor's default calendar (`[floor] calendar`), for displays in its zone.
     pub calendar: Calendar,
+    /// Every venue the services name: each service is judged by its own.
+    pub calendars: Calendars,
     /// Every service, in inventory order (`services[i]` tracks `inventory.services[i]`).
     services: Vec<Tracked>,
     /// Name → position in `services`.
@@ -74,10 +77,12 @@ impl FloorState {
     /// are calm OFFLINE from the start.
     pub fn new(
         inventory: Inventory,
-        calendar: Calendar,
+        calendars: impl Into<Calendars>,
         resumed: &[Transition],
         now: Timestamp,
     ) -> FloorState {
+        let mut calendars = calendars.into();
+        calendars.complete(&inventory);
         let services = inventory
             .services
             .iter()
@@ -85,7 +90,8 @@ impl FloorState {
             .collect();
         let mut state = FloorState {
             inventory,
-            calendar,
+            calendar: calendars.floor().clone(),
+            calendars,
             services,
             index: HashMap::new(),
             verdict: FloorVerdict {
@@ -117,11 +123,11 @@ impl FloorState {
     /// retries happen before.
     pub fn evaluate(
         inventory: Inventory,
-        calendar: Calendar,
+        calendars: impl Into<Calendars>,
         outcomes: impl IntoIterator<Item = (String, Option<Outcome>)>,
         now: Timestamp,
     ) -> FloorState {
-        let mut state = FloorState::new(inventory, calendar, &[], now);
+        let mut state = FloorState::new(inventory, calendars, &[], now);
         state.disable_scaled_to_zero(now);
         for (name, outcome) in outcomes {
             let (Some(outcome), Some(&i)) = (outcome, state.index.get(&name)) else {
@@ -149,9 +155,42 @@ impl FloorState {
         self.index.get(name).map(|&i| &self.services[i])
     }
 
-    /// Is the market open at `at` on the floor's calendar (`None` outside its range)?
+    /// Is the market open at `at` on the floor's default calendar (`None` outside
+    /// its range)?
     pub fn market_open_at(&self, at: Timestamp) -> Option<bool> {
         self.calendar.is_open(at).ok()
+    }
+
+    /// The calendar service `i` is judged by: its own venue, else the floor's.
+    fn calendar_of(&self, i: usize) -> &Calendar {
+        let entry = &self.inventory.services[i];
+        self.calendars
+            .get(entry.calendar_name(&self.inventory.floor))
+    }
+
+    /// The calendar of the service named `name` (the floor's for an unknown name).
+    pub fn service_calendar(&self, name: &str) -> &Calendar {
+        match self.index.get(name) {
+            Some(&i) => self.calendar_of(i),
+            None => &self.calendar,
+        }
+    }
+
+    /// Every venue of the floor's services (the floor's default calendar when there
+    /// are no services), by name: what the market panel lists.
+    pub fn venues(&self) -> Vec<&Calendar> {
+        let mut names: Vec<&str> = self
+            .inventory
+            .services
+            .iter()
+            .map(|e| e.calendar_name(&self.inventory.floor))
+            .collect();
+        if names.is_empty() {
+            names.push(self.calendar.name());
+        }
+        names.sort_unstable();
+        names.dedup();
+        names.into_iter().map(|n| self.calendars.get(n)).collect()
     }
 
     /// What to poll: every service expected to run (an execution service scaled to
@@ -200,7 +239,10 @@ impl FloorState {
             enabled: entry.enabled,
             replicas: entry.replicas,
         };
-        let calendar = &self.calendar;
+        // Re-evaluation, STATE_MISMATCH and freshness use the service's own venue.
+        let calendar = self
+            .calendars
+            .get(entry.calendar_name(&self.inventory.floor));
         let market = |at: Timestamp| calendar.is_open(at).ok();
         let tracked = &mut self.services[i];
         let change = tracked.observe(
@@ -275,9 +317,11 @@ impl FloorState {
     pub fn reload(
         &mut self,
         inventory: Inventory,
-        calendar: Calendar,
+        calendars: impl Into<Calendars>,
         now: Timestamp,
     ) -> Vec<Transition> {
+        let mut calendars = calendars.into();
+        calendars.complete(&inventory);
         let mut old: HashMap<String, Tracked> = std::mem::take(&mut self.services)
             .into_iter()
             .map(|t| (t.name.clone(), t))
@@ -298,7 +342,8 @@ impl FloorState {
             })
             .collect();
         self.inventory = inventory;
-        self.calendar = calendar;
+        self.calendar = calendars.floor().clone();
+        self.calendars = calendars;
         self.reindex();
         let mut changes = self.disable_scaled_to_zero(now);
         changes.extend(self.roll(now));
@@ -342,7 +387,8 @@ impl FloorState {
         let members: Vec<Member<'_>> = self
             .services
             .iter()
-            .map(|s| Member {
+            .enumerate()
+            .map(|(i, s)| Member {
                 name: &s.name,
                 kind: s.kind,
                 criticality: s.criticality,
@@ -350,10 +396,11 @@ impl FloorState {
                 state: s.state,
                 reason_codes: &s.reason_codes,
                 kill_switch: s.kill_switch,
+                // Outside its calendar's range a venue is taken as closed: the calm reading.
+                market_open: self.calendar_of(i).is_open(now).unwrap_or(false),
             })
             .collect();
-        // Outside the calendar's range the market is taken as closed: the calm reading.
-        rollup(&members, self.market_open_at(now).unwrap_or(false))
+        rollup(&members)
     }
 }
 

@@ -7,8 +7,8 @@ use jiff::Timestamp;
 use opsfloor_contract::time::Seconds;
 use opsfloor_contract::time::{age_seconds, format_timestamp};
 use opsfloor_contract::{
-    AgentIdentity, Criticality, Document, Endpoints, Heartbeat, ReasonCode, Safety, ServiceKind,
-    State, Status, UtcTimestamp,
+    AgentIdentity, Calendar, Criticality, Document, Endpoints, Heartbeat, ReasonCode, Safety,
+    ServiceKind, State, Status, UtcTimestamp,
 };
 use serde::Serialize;
 
@@ -42,14 +42,42 @@ pub struct FloorView {
 /// The market, as the floor's calendar sees it now.
 #[derive(Debug, Clone, Serialize, schemars::JsonSchema)]
 pub struct MarketView {
-    /// The calendar's name.
+    /// The floor's default calendar's name (`[floor] calendar`).
     pub calendar: &'static str,
-    /// Open now.
+    /// Open now, on the floor's default calendar.
     pub is_open: Option<bool>,
     /// The next open.
     pub next_open_utc: Option<String>,
     /// The next close.
     pub next_close_utc: Option<String>,
+    /// Every venue of the floor's services, by name: the floor is MARKET_CLOSED only
+    /// when every venue of its services expected to run is closed.
+    pub venues: Vec<VenueView>,
+}
+
+/// One venue of the floor, now.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct VenueView {
+    /// The calendar's canonical name (`XNYS`, `XTKS`, `always-open`).
+    pub calendar: &'static str,
+    /// Open now; `null` outside the calendar's supported range.
+    pub is_open: Option<bool>,
+    /// The next open; `null` when unknown or always open.
+    pub next_open_utc: Option<String>,
+    /// The next close; `null` when unknown or never closing.
+    pub next_close_utc: Option<String>,
+}
+
+impl VenueView {
+    /// `calendar` at `now`.
+    pub fn of(calendar: &Calendar, now: Timestamp) -> VenueView {
+        VenueView {
+            calendar: calendar.name(),
+            is_open: calendar.is_open(now).ok(),
+            next_open_utc: calendar.next_open(now).ok().flatten().map(ts),
+            next_close_utc: calendar.next_close(now).ok().flatten().map(ts),
+        }
+    }
 }
 
 /// The contract's own `status` block.
@@ -280,6 +308,11 @@ impl FloorView {
                 is_open: s.market_open_at(now),
                 next_open_utc: s.calendar.next_open(now).ok().flatten().map(ts),
                 next_close_utc: s.calendar.next_close(now).ok().flatten().map(ts),
+                venues: s
+                    .venues()
+                    .into_iter()
+                    .map(|c| VenueView::of(c, now))
+                    .collect(),
             },
             counts,
             last_rollup_utc: s.last_rollup.map(ts),

@@ -10,13 +10,15 @@ use std::path::Path;
 use crate::FleetError;
 use crate::member::Member;
 
-/// Renders the inventory for these members, with the `toml` crate (so names and
-/// URLs are quoted and escaped as TOML requires, and the floor's reader reads back
-/// exactly what was written).
+/// Renders the inventory for these members, with the `toml` crate (so names,
+/// URLs and paths are quoted and escaped as TOML requires, and the floor's reader
+/// reads back exactly what was written); `calendar_overrides`, when given, becomes
+/// the floor's `[floor] calendar_overrides`.
 pub(crate) fn render(
     members: &[Member],
     execution_replicas: i64,
     execution_enabled: bool,
+    calendar_overrides: Option<&Path>,
 ) -> String {
     let services: Vec<toml::Value> = members
         .iter()
@@ -34,6 +36,14 @@ pub(crate) fn render(
         })
         .collect();
     let mut doc = toml::Table::new();
+    if let Some(path) = calendar_overrides {
+        let mut floor = toml::Table::new();
+        floor.insert(
+            "calendar_overrides".into(),
+            path.display().to_string().into(),
+        );
+        doc.insert("floor".into(), toml::Value::Table(floor));
+    }
     doc.insert("services".into(), toml::Value::Array(services));
     format!(
         "# Inventory of the simulated trading floor, written by `opsfloor fleet`.\n\

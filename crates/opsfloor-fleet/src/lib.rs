@@ -27,7 +27,7 @@ use std::sync::atomic::AtomicBool;
 use std::time::Duration;
 
 use jiff::SignedDuration;
-use opsfloor_contract::{Identity, ServiceKind};
+use opsfloor_contract::{Calendar, Identity, ServiceKind};
 use opsfloor_probe::{Clock, KillSwitchSource, Probe, ProbeConfig};
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -98,6 +98,12 @@ pub struct FleetConfig {
     pub dir: PathBuf,
     /// Where to write the inventory for the floor, if anywhere.
     pub inventory: Option<PathBuf>,
+    /// The market calendar every probe uses (default: the NYSE), e.g. with the
+    /// operators' overrides applied, so a closure shows as MARKET_CLOSED.
+    pub calendar: Calendar,
+    /// The overrides file the written inventory names (`[floor] calendar_overrides`),
+    /// so the floor reads the same closures as the probes.
+    pub calendar_overrides: Option<PathBuf>,
     /// The clock every service shares.
     pub clock: Clock,
     /// The starting scenario.
@@ -123,6 +129,8 @@ impl FleetConfig {
             base_port,
             dir,
             inventory: None,
+            calendar: Calendar::nyse(),
+            calendar_overrides: None,
             clock: Clock::System,
             scenario: Scenario::Normal,
             tick_interval: Duration::from_secs(1),
@@ -301,6 +309,7 @@ impl Fleet {
                     &members,
                     initial.execution_replicas,
                     initial.execution_enabled,
+                    config.calendar_overrides.as_deref(),
                 ),
             )?;
         }
@@ -338,6 +347,7 @@ impl Fleet {
             controls: initial,
             feed_on,
             inventory: config.inventory.clone(),
+            calendar_overrides: config.calendar_overrides.clone(),
             interval: config.control_interval,
             stopped,
         }));
@@ -394,6 +404,7 @@ fn probe_config(
         agent_role: Some(kind.as_str().to_owned()),
         agent_mode: Some(mode.to_owned()),
     });
+    probe.calendar = config.calendar.clone();
     probe.service.heartbeat_ttl_seconds = config.heartbeat_ttl_seconds;
     probe.service.stale_threshold_seconds = config.stale_threshold_seconds;
     probe.kill_switch = KillSwitchSource {

@@ -131,6 +131,8 @@ pub(crate) struct ControlLoop {
     pub(crate) controls: Controls,
     pub(crate) feed_on: Arc<AtomicBool>,
     pub(crate) inventory: Option<PathBuf>,
+    /// The overrides file the inventory names for the floor, if any.
+    pub(crate) calendar_overrides: Option<PathBuf>,
     pub(crate) interval: Duration,
     pub(crate) stopped: watch::Receiver<bool>,
 }
@@ -190,6 +192,7 @@ async fn apply(state: &mut ControlLoop, next: Controls) {
             &state.members,
             next.execution_replicas,
             next.execution_enabled,
+            state.calendar_overrides.as_deref(),
         );
         if let Err(e) = inventory::write_atomically(path, &text) {
             tracing::error!(error = %e, "cannot rewrite the inventory");

@@ -234,3 +234,36 @@ async fn fixed_ports_follow_the_base_port() {
         Err(e) => assert!(e.to_string().contains("cannot listen on 127.0.0.1:"), "{e}"),
     }
 }
+
+#[tokio::test]
+async fn a_closure_in_the_probes_calendar_shows_market_closed_and_the_inventory_names_it() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let inventory = dir.path().join("inventory.toml");
+    let overrides = dir.path().join("overrides.toml");
+    let text = "[[closures]]\ncalendar = \"XNYS\"\ndate = \"2026-01-07\"\n";
+    let file = opsfloor_contract::calendar::VenueOverrides::parse(text).expect("valid");
+    let mut config = FleetConfig::new(0, dir.path().join("control"));
+    config.clock = Clock::simulated_from(MARKET_HOURS.parse().expect("ts"));
+    config.inventory = Some(inventory.clone());
+    config.calendar = file.calendar("XNYS").expect("calendar");
+    config.calendar_overrides = Some(overrides.clone());
+    config.tick_interval = Duration::from_millis(200);
+    config.control_interval = Duration::from_millis(50);
+    let fleet = Fleet::start(config).await.expect("fleet starts");
+    // Wednesday 10:00 New York, but closed today: calm, not MARKETDATA_MISSING.
+    expect(
+        &fleet,
+        MARKETDATA,
+        "MARKET_CLOSED [MARKET_CLOSED]",
+        Duration::from_secs(5),
+    )
+    .await;
+    let written = std::fs::read_to_string(&inventory).expect("inventory");
+    let parsed = opsfloor_inventory::parse(&written, &inventory, opsfloor_inventory::Format::Toml)
+        .expect("a valid inventory");
+    assert_eq!(
+        parsed.floor.calendar_overrides.as_deref(),
+        Some(overrides.as_path())
+    );
+    fleet.shutdown().await;
+}

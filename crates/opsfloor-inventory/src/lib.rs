@@ -123,9 +123,14 @@ impl Format {
 pub struct FloorSettings {
     /// The floor's name, shown on the dashboard and in reports.
     pub name: String,
-    /// The market calendar's canonical name (`nyse` or `always-open`), known to
-    /// `opsfloor_contract::Calendar::by_name`.
+    /// The market calendar's canonical name (`XNYS`, `XTKS`, `always-open`, ...),
+    /// known to `opsfloor_contract::Calendar::by_name`: the calendar of every
+    /// service that names none.
     pub calendar: String,
+    /// The operators' overrides file (`calendar_overrides`), resolved against the
+    /// inventory file's directory; one file for every venue
+    /// (`opsfloor_contract::calendar::VenueOverrides`).
+    pub calendar_overrides: Option<PathBuf>,
     /// How often every service is polled, in milliseconds.
     pub poll_interval_ms: u64,
     /// Per-request timeout, in milliseconds, unless a service overrides it.
@@ -144,6 +149,7 @@ impl Default for FloorSettings {
         FloorSettings {
             name: "trading-floor".to_owned(),
             calendar: "XNYS".to_owned(),
+            calendar_overrides: None,
             poll_interval_ms: 5000,
             timeout_ms: 1500,
             max_in_flight: 64,
@@ -162,6 +168,9 @@ pub struct ServiceEntry {
     /// renamed in its own configuration but not yet here); any other name is an
     /// identity mismatch.
     pub aliases: Vec<String>,
+    /// Its market calendar's canonical name, when it names one (`calendar`);
+    /// otherwise the floor's ([`ServiceEntry::calendar_name`]).
+    pub calendar: Option<String>,
     /// What the service does.
     pub kind: ServiceKind,
     /// Its base URL, normalised (`http` or `https`, lower-case scheme and host, no
@@ -195,6 +204,11 @@ impl ServiceEntry {
     /// disabled (`enabled = false`), so that its silence is expected, not an alarm.
     pub fn expected_to_run(&self) -> bool {
         self.replicas != Some(0) && self.enabled != Some(false)
+    }
+
+    /// Its calendar's canonical name: its own, or else the floor's.
+    pub fn calendar_name<'a>(&'a self, floor: &'a FloorSettings) -> &'a str {
+        self.calendar.as_deref().unwrap_or(&floor.calendar)
     }
 
     /// Its per-request timeout: its own, or else the floor's.
@@ -262,7 +276,11 @@ pub fn parse(text: &str, path: &Path, format: Format) -> Result<Inventory, Inven
             ))
         });
     };
-    let (floor, services, sections) = validate::inventory(&tree, schema, &mut problems);
+    let (mut floor, services, sections) = validate::inventory(&tree, schema, &mut problems);
+    // The overrides file is named relative to the inventory, wherever it is read from.
+    floor.calendar_overrides = floor
+        .calendar_overrides
+        .map(|p| path.parent().map_or(p.clone(), |dir| dir.join(&p)));
     problems.finish(Inventory {
         source: path.to_owned(),
         format,

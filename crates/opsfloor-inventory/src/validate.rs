@@ -51,9 +51,10 @@ pub(crate) const YAML: Schema = Schema {
     table_headers: false,
 };
 
-const FLOOR_KEYS: [&str; 7] = [
+const FLOOR_KEYS: [&str; 8] = [
     "name",
     "calendar",
+    "calendar_overrides",
     "poll_interval_ms",
     "timeout_ms",
     "max_in_flight",
@@ -63,7 +64,8 @@ const FLOOR_KEYS: [&str; 7] = [
 
 /// Service keys after the name, the kind and the URL (the name's and the URL's
 /// keys differ by format).
-const SERVICE_KEYS: [&str; 8] = [
+const SERVICE_KEYS: [&str; 9] = [
+    "calendar",
     "criticality",
     "replicas",
     "enabled",
@@ -240,6 +242,25 @@ impl Validator<'_> {
         Some(s)
     }
 
+    /// A calendar name, checked and made canonical (`nyse` → `XNYS`).
+    fn calendar(&mut self, node: &Node, field: &str) -> Option<String> {
+        let name = self.string(node, field)?;
+        match Calendar::by_name(&name, &Default::default()) {
+            Ok(calendar) => Some(calendar.name().to_owned()),
+            Err(_) => {
+                self.problems.add(
+                    node.pos,
+                    field,
+                    format!(
+                        "unknown calendar {name:?}; expected one of {}",
+                        calendar_names()
+                    ),
+                );
+                None
+            }
+        }
+    }
+
     fn boolean(&mut self, node: &Node, field: &str) -> Option<bool> {
         match node.value {
             Value::Bool(b) => Some(b),
@@ -299,19 +320,14 @@ impl Validator<'_> {
             floor.name = self.non_empty(n, "floor.name").unwrap_or(floor.name);
         }
         if let Some(n) = optional(entries, "calendar")
-            && let Some(name) = self.string(n, "floor.calendar")
+            && let Some(name) = self.calendar(n, "floor.calendar")
         {
-            match Calendar::by_name(&name, &Default::default()) {
-                Ok(calendar) => floor.calendar = calendar.name().to_owned(),
-                Err(_) => self.problems.add(
-                    n.pos,
-                    "floor.calendar",
-                    format!(
-                        "unknown calendar {name:?}; expected one of {}",
-                        calendar_names()
-                    ),
-                ),
-            }
+            floor.calendar = name;
+        }
+        if let Some(n) = optional(entries, "calendar_overrides") {
+            floor.calendar_overrides = self
+                .non_empty(n, "floor.calendar_overrides")
+                .map(std::path::PathBuf::from);
         }
         let d = FloorSettings::default();
         floor.poll_interval_ms = self
@@ -438,6 +454,11 @@ impl Validator<'_> {
             }),
         };
         let mut ok = criticality.is_some();
+        let calendar = optional(entries, "calendar").map(|n| {
+            let c = self.calendar(n, &field("calendar"));
+            ok &= c.is_some();
+            c
+        });
         let replicas = optional(entries, "replicas").map(|n| {
             let r = self.int(n, &field("replicas"), 0, i64::MAX.into());
             ok &= r.is_some();
@@ -480,6 +501,7 @@ impl Validator<'_> {
         Some(ServiceEntry {
             name: String::new(),
             aliases,
+            calendar: calendar.flatten(),
             kind: kind?,
             url: url?,
             criticality: criticality?,

@@ -146,7 +146,7 @@ port = 80
             "inventory.toml:1:1: title: unknown key \"title\"; expected one of services, floor, alerts, maintenance",
             "inventory.toml:4:1: floor.calender: unknown key \"calender\"; did you mean \"calendar\"?",
             "inventory.toml:10:1: services[0].critcality: unknown key \"critcality\"; did you mean \"criticality\"?",
-            "inventory.toml:11:1: services[0].port: unknown key \"port\"; expected one of name, kind, url, \
+            "inventory.toml:11:1: services[0].port: unknown key \"port\"; expected one of name, kind, url, calendar, \
              criticality, replicas, enabled, timeout_ms, status_path, failure_threshold, expected_endpoints, aliases",
         ])
     );
@@ -159,7 +159,7 @@ fn a_top_level_key_after_floor_gets_a_hint() {
         err(text),
         lines(&[
             "inventory.toml:1:1: services: missing required field",
-            "inventory.toml:3:1: floor.services: unknown key \"services\"; expected one of name, calendar, \
+            "inventory.toml:3:1: floor.services: unknown key \"services\"; expected one of name, calendar, calendar_overrides, \
              poll_interval_ms, timeout_ms, max_in_flight, failure_threshold, body_limit_bytes; \
              keys after [floor] belong to it, so put top-level keys before it",
         ])

@@ -57,6 +57,7 @@ fn the_fleets_inventory_parses() {
         *execution,
         ServiceEntry {
             aliases: Vec::new(),
+            calendar: None,
             name: "execution-agent".into(),
             kind: Execution,
             url: "http://127.0.0.1:9103".into(),
@@ -147,6 +148,7 @@ fn every_native_setting_is_read() {
             max_in_flight: 8,
             failure_threshold: 4,
             body_limit_bytes: 32768,
+            calendar_overrides: None,
         }
     );
     let [feed, desk, scheduler] = &inv.services[..] else {
@@ -264,5 +266,50 @@ fn invalid_utf8_is_located() {
     assert_eq!(
         err.to_string(),
         format!("{}:2:6: not valid UTF-8", path.display())
+    );
+}
+
+#[test]
+fn a_calendar_per_service_and_an_overrides_file() {
+    let text = "[floor]\ncalendar = \"nyse\"\ncalendar_overrides = \"overrides.toml\"\n\n\
+        [[services]]\nname = \"tokyo\"\nkind = \"strategy\"\nurl = \"http://127.0.0.1:1\"\ncalendar = \"xtks\"\n\n\
+        [[services]]\nname = \"ny\"\nkind = \"strategy\"\nurl = \"http://127.0.0.1:2\"\n";
+    let path = Path::new("/etc/floor/inventory.toml");
+    let inv = parse(text, path, Format::Toml).expect("valid");
+    assert_eq!(inv.floor.calendar, "XNYS");
+    assert_eq!(
+        inv.floor.calendar_overrides.as_deref(),
+        Some(Path::new("/etc/floor/overrides.toml"))
+    );
+    assert_eq!(inv.services[0].calendar.as_deref(), Some("XTKS"));
+    assert_eq!(inv.services[0].calendar_name(&inv.floor), "XTKS");
+    assert_eq!(inv.services[1].calendar_name(&inv.floor), "XNYS");
+
+    let bad = text.replace("\"xtks\"", "\"tokyo\"");
+    let err = parse(&bad, path, Format::Toml).expect_err("unknown calendar");
+    assert!(
+        err.to_string().starts_with(
+            "/etc/floor/inventory.toml:9:12: services[0].calendar: unknown calendar \"tokyo\""
+        ),
+        "{err}"
+    );
+}
+
+#[test]
+fn the_yaml_inventory_names_calendars_too() {
+    let text = "floor:\n  calendar: XNYS\n  calendar_overrides: ../shared/overrides.toml\nagents:\n  - agent_name: crypto-feed\n    service_dns: crypto.svc:8080\n    kind: marketdata\n    calendar: always-open\n";
+    let path = Path::new("deploy/agents.yaml");
+    let inv = parse(text, path, Format::Yaml).expect("valid");
+    assert_eq!(inv.services[0].calendar.as_deref(), Some("always-open"));
+    assert_eq!(
+        inv.floor.calendar_overrides.as_deref(),
+        Some(Path::new("deploy/../shared/overrides.toml"))
+    );
+    let bad = text.replace("always-open", "crypto");
+    let err = parse(&bad, path, Format::Yaml).expect_err("unknown calendar");
+    assert!(
+        err.to_string()
+            .contains("agents[0].calendar: unknown calendar \"crypto\""),
+        "{err}"
     );
 }

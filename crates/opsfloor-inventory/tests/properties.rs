@@ -164,6 +164,7 @@ fn expected(specs: &[Spec]) -> Vec<ServiceEntry> {
         .enumerate()
         .map(|(i, s)| ServiceEntry {
             aliases: Vec::new(),
+            calendar: None,
             name: format!("{}-{i}", s.name),
             kind: s.kind,
             url: if s.port == 80 {

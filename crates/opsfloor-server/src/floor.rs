@@ -11,8 +11,7 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use opsfloor_contract::Calendar;
-use opsfloor_engine::{Applied, FloorState, Polled, Transition};
+use opsfloor_engine::{Applied, Calendars, FloorState, Polled, Transition};
 use opsfloor_inventory::Inventory;
 use tokio::sync::broadcast;
 
@@ -55,12 +54,12 @@ impl Floor {
     /// look caused (execution scaled to zero, the first rollup), to be recorded.
     pub fn new(
         inventory: Inventory,
-        calendar: Calendar,
+        calendars: impl Into<Calendars>,
         now: Now,
         resumed: &[Transition],
     ) -> (Floor, Vec<Transition>) {
         let started = now();
-        let mut state = FloorState::new(inventory, calendar, resumed, started);
+        let mut state = FloorState::new(inventory, calendars, resumed, started);
         let mut changes = state.disable_scaled_to_zero(started);
         if !changes.is_empty() {
             changes.extend(state.roll(started));
@@ -131,11 +130,11 @@ impl Floor {
         self.write(|state| state.roll(now))
     }
 
-    /// Replaces the inventory and calendar, keeping what is known about services
+    /// Replaces the inventory and calendars, keeping what is known about services
     /// that remain. Returns the transitions caused.
-    pub fn reload(&self, inventory: Inventory, calendar: Calendar) -> Vec<Transition> {
+    pub fn reload(&self, inventory: Inventory, calendars: impl Into<Calendars>) -> Vec<Transition> {
         let now = self.now();
-        self.write(|state| state.reload(inventory, calendar, now))
+        self.write(|state| state.reload(inventory, calendars, now))
     }
 
     /// Hands recorded transitions to the live stream.

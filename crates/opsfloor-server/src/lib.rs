@@ -5,7 +5,7 @@
 //! `opsfloor-poller`), applies the results to the engine by identity and rolls the
 //! floor up ([`floor`]), records transitions in history before anyone sees them, and
 //! serves the API, the live stream and metrics ([`api`], [`metrics`]); [`server`]
-//! starts it all and reloads the inventory. The floor is itself a contract service:
+//! starts it all and reloads the inventory and the calendar overrides ([`overrides`]). The floor is itself a contract service:
 //! its `/ops/status` is a document of kind `floor`, so floors nest.
 
 pub mod alerting;
@@ -13,6 +13,7 @@ pub mod api;
 pub mod cluster;
 pub mod floor;
 pub mod metrics;
+pub mod overrides;
 pub mod query;
 pub mod recorder;
 pub mod scheduler;

@@ -8,8 +8,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, SystemTime};
 
-use opsfloor_contract::Calendar;
-use opsfloor_contract::calendar::Overrides;
+use opsfloor_contract::calendar::VenueOverrides;
+use opsfloor_engine::Calendars;
 use opsfloor_history::{History, Journal};
 use opsfloor_inventory::Inventory;
 use opsfloor_poller::{Poller, PollerSettings};
@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use crate::api::{ApiState, router};
 use crate::cluster::{Cluster, lease_loop};
 use crate::floor::{Floor, Now, PollResult};
+use crate::overrides::{OverridesError, overrides_for};
 use crate::recorder::{JOURNAL_CAPACITY, Recorder, Subscriber};
 use crate::scheduler::Scheduler;
 
@@ -66,6 +67,9 @@ pub enum ServeError {
     /// The calendar named by the inventory is unknown.
     #[error("inventory: {0}")]
     Calendar(#[from] opsfloor_contract::CalendarError),
+    /// The calendar overrides file is unreadable or invalid.
+    #[error("{0}")]
+    Overrides(#[from] OverridesError),
     /// The history database cannot be opened.
     #[error("{0}")]
     History(#[from] opsfloor_history::HistoryError),
@@ -153,7 +157,8 @@ fn warn_about(inventory: &Inventory) {
 pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let inventory = opsfloor_inventory::load(&config.inventory)?;
     warn_about(&inventory);
-    let calendar = Calendar::by_name(&inventory.floor.calendar, &Overrides::default())?;
+    let overrides = overrides_for(&inventory)?;
+    let calendars = Calendars::for_inventory(&inventory, &overrides)?;
     let history = match &config.db {
         // A path or sqlite://path is SQLite; postgres://… is PostgreSQL.
         Some(path) => Some(match path.to_str() {
@@ -167,7 +172,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         None => Vec::new(),
     };
     let poller = poller_for(&inventory)?;
-    let (floor, first) = Floor::new(inventory, calendar, config.now.clone(), &resumed);
+    let (floor, first) = Floor::new(inventory, calendars, config.now.clone(), &resumed);
     let journal = history
         .as_ref()
         .map(|h| Journal::start(h.clone(), JOURNAL_CAPACITY));
@@ -248,6 +253,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             floor: floor.clone(),
             recorder: recorder.clone(),
             inventory_path: config.inventory.clone(),
+            overrides,
         },
         poller,
         stopped,
@@ -291,6 +297,22 @@ struct Engine {
     floor: Floor,
     recorder: Recorder,
     inventory_path: PathBuf,
+    /// The last good calendar overrides: a broken edit of the file keeps these.
+    overrides: VenueOverrides,
+}
+
+impl Engine {
+    /// The modification times of the files a reload reads: the inventory and the
+    /// overrides file it names.
+    fn watched(&self) -> (Option<SystemTime>, Option<SystemTime>) {
+        let overrides = self
+            .floor
+            .read(|f| f.inventory.floor.calendar_overrides.clone());
+        (
+            modified(&self.inventory_path),
+            overrides.as_deref().and_then(modified),
+        )
+    }
 }
 
 /// The rollup runs at most this often after a state change.
@@ -302,14 +324,16 @@ const BATCH: usize = 1024;
 /// Receives poll results, applies them, records and publishes transitions, rolls
 /// the floor up (coalesced after a change, and every second because the market opens
 /// and closes with time), and reloads the inventory.
-async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Receiver<bool>) {
+async fn engine_loop(mut engine: Engine, mut poller: Poller, mut stopped: watch::Receiver<bool>) {
     let (tx, mut rx) = mpsc::unbounded_channel::<PollResult>();
     let mut scheduler = Scheduler::new(tx);
     scheduler.reconcile(engine.floor.read(|f| f.targets()), &poller, false);
     let mut tick = tokio::time::interval(Duration::from_secs(1));
     tick.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
-    let mut watch_file = tokio::time::interval(Duration::from_secs(1));
-    let mut last_modified = modified(&engine.inventory_path);
+    // Two stat calls every quarter second: an edit reaches the floor well within
+    // one poll interval plus a second.
+    let mut watch_file = tokio::time::interval(Duration::from_millis(250));
+    let mut last_modified = engine.watched();
     let mut hangup = hangup_signal();
     let mut roll_at: Option<Instant> = None;
     let mut last_roll = Instant::now();
@@ -337,7 +361,7 @@ async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Rec
                 false
             }
             _ = watch_file.tick() => {
-                let now = modified(&engine.inventory_path);
+                let now = engine.watched();
                 let changed = now != last_modified;
                 last_modified = now;
                 changed
@@ -345,8 +369,12 @@ async fn engine_loop(engine: Engine, mut poller: Poller, mut stopped: watch::Rec
             () = hangup.recv() => true,
             _ = stopped.changed() => break,
         };
-        if reload && let Some(p) = reload_inventory(&engine, &mut scheduler, &poller) {
+        if reload && let Some(p) = reload_inventory(&mut engine, &mut scheduler, &poller) {
             poller = p;
+        }
+        if reload {
+            // What the reload read is what is watched from now on.
+            last_modified = engine.watched();
         }
     }
     scheduler.stop();
@@ -365,10 +393,15 @@ fn roll(engine: &Engine) {
     }
 }
 
-/// Applies every setting of a changed inventory: services, calendar, interval,
-/// timeouts, body limit and in-flight bound (a new poller then). Returns the new
-/// poller when it had to change. A broken edit keeps the last good inventory.
-fn reload_inventory(engine: &Engine, scheduler: &mut Scheduler, poller: &Poller) -> Option<Poller> {
+/// Applies every setting of a changed inventory: services, calendars and their
+/// overrides, interval, timeouts, body limit and in-flight bound (a new poller
+/// then). Returns the new poller when it had to change. A broken edit keeps the
+/// last good inventory; a broken overrides file keeps the last good overrides.
+fn reload_inventory(
+    engine: &mut Engine,
+    scheduler: &mut Scheduler,
+    poller: &Poller,
+) -> Option<Poller> {
     let inventory = match opsfloor_inventory::load(&engine.inventory_path) {
         Ok(inventory) => inventory,
         Err(e) => {
@@ -376,8 +409,15 @@ fn reload_inventory(engine: &Engine, scheduler: &mut Scheduler, poller: &Poller)
             return None;
         }
     };
-    let calendar = match Calendar::by_name(&inventory.floor.calendar, &Overrides::default()) {
-        Ok(calendar) => calendar,
+    let overrides = match overrides_for(&inventory) {
+        Ok(overrides) => overrides,
+        Err(e) => {
+            tracing::error!(error = %e, "calendar overrides not reloaded, keeping the last good ones");
+            engine.overrides.clone()
+        }
+    };
+    let calendars = match Calendars::for_inventory(&inventory, &overrides) {
+        Ok(calendars) => calendars,
         Err(e) => {
             tracing::error!(error = %e, "inventory not reloaded, keeping the previous one");
             return None;
@@ -400,7 +440,8 @@ fn reload_inventory(engine: &Engine, scheduler: &mut Scheduler, poller: &Poller)
         }
     };
     tracing::info!(services = inventory.services.len(), "inventory reloaded");
-    let changes = engine.floor.reload(inventory, calendar);
+    engine.overrides = overrides;
+    let changes = engine.floor.reload(inventory, calendars);
     engine.recorder.record(changes);
     let targets = engine.floor.read(|f| f.targets());
     scheduler.reconcile(

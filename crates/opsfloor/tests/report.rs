@@ -296,3 +296,57 @@ fn report_exit_codes_follow_the_one_table() {
         text(&o.stderr)
     );
 }
+
+#[test]
+fn the_report_applies_the_inventorys_calendar_overrides() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let inventory = dir.path().join("floor.toml");
+    std::fs::write(
+        &inventory,
+        "[floor]\ncalendar_overrides = \"overrides.toml\"\n\n\
+         [[services]]\nname = \"md\"\nkind = \"ops\"\nurl = \"http://127.0.0.1:1\"\n\n\
+         [[services]]\nname = \"tokyo\"\nkind = \"ops\"\nurl = \"http://127.0.0.1:1\"\ncalendar = \"XTKS\"\n",
+    )
+    .expect("write");
+    let overrides = dir.path().join("overrides.toml");
+    let report = |at: &str| {
+        opsfloor(&[
+            "report",
+            "--config",
+            inventory.to_str().expect("path"),
+            "--now",
+            at,
+            "--format",
+            "json",
+            "--retries",
+            "0",
+            "--quiet",
+        ])
+    };
+    // Wednesday 10:00 New York, closed by an unscheduled closure.
+    std::fs::write(
+        &overrides,
+        "[[closures]]\ncalendar = \"XNYS\"\ndate = \"2026-01-07\"\n",
+    )
+    .expect("write");
+    let o = report("2026-01-07T15:00:00Z");
+    let json: serde_json::Value = serde_json::from_slice(&o.stdout).expect("JSON report");
+    let venues = &json["market"]["venues"];
+    assert_eq!(venues[0]["calendar"], "XNYS", "{json}");
+    assert_eq!(venues[0]["is_open"], false, "{json}");
+    assert_eq!(venues[1]["calendar"], "XTKS", "{json}");
+
+    // A duplicate is a configuration error naming the file and line.
+    std::fs::write(
+        &overrides,
+        "[[closures]]\ncalendar = \"XNYS\"\ndate = \"2026-01-07\"\n\n[[closures]]\ncalendar = \"nyse\"\ndate = \"2026-01-07\"\n",
+    )
+    .expect("write");
+    let o = report("2026-01-07T15:00:00Z");
+    assert_eq!(o.status.code(), Some(78), "{}", text(&o.stderr));
+    let err = text(&o.stderr);
+    assert!(
+        err.contains("overrides.toml:5: duplicate override for XNYS on 2026-01-07"),
+        "{err}"
+    );
+}

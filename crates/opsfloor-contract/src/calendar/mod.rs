@@ -36,6 +36,7 @@
 //! [`Overrides`] (see [`Calendar::by_name`]).
 
 mod overrides;
+mod overrides_file;
 mod registry;
 pub mod rules;
 mod table;
@@ -48,6 +49,7 @@ use jiff::tz::TimeZone;
 use jiff::{Timestamp, ToSpan};
 
 pub use overrides::{ClosureOverride, EarlyCloseOverride, Overrides};
+pub use overrides_file::{OverridesFileError, OverridesProblem, VenueOverrides};
 pub use table::Exchange;
 
 /// One regular session.

@@ -11,7 +11,7 @@ use opsfloor_fleet::{Fleet, FleetConfig, Scenario};
 use opsfloor_probe::Clock;
 use opsfloor_server::server::{ServeConfig, start};
 
-use crate::cmd::serve_util::{init_logging, runtime, shutdown_signal};
+use crate::cmd::serve_util::{fleet_calendar, init_logging, runtime, shutdown_signal};
 use crate::error::CliError;
 
 /// Arguments of `opsfloor demo`.
@@ -33,6 +33,10 @@ pub struct Args {
     /// alerts to an Alertmanager or webhook; without it the demo does not alert.
     #[arg(long, value_name = "FILE")]
     alerts: Option<PathBuf>,
+    /// A calendar overrides file (one file for every venue, see the README), used by
+    /// the probes (XNYS entries) and by the floor (`[floor] calendar_overrides`).
+    #[arg(long, value_name = "FILE")]
+    calendar_overrides: Option<PathBuf>,
 }
 
 /// The `[alerts]` of `--alerts FILE`, resolved; problems name the file and field.
@@ -54,12 +58,12 @@ fn demo_alerts(path: &std::path::Path) -> Result<opsfloor_alerts::ResolvedAlerts
         .map_err(named)
 }
 
-/// The demo's clock: the real one during market hours, else a simulated one in the next session.
-fn demo_clock(now: Option<&str>) -> Result<Clock, CliError> {
+/// The demo's clock: the real one during market hours, else a simulated one in the
+/// next session (of `nyse`, the probes' calendar with any overrides).
+fn demo_clock(now: Option<&str>, nyse: &Calendar) -> Result<Clock, CliError> {
     if now.is_some() {
         return crate::cmd::serve_util::clock(now);
     }
-    let nyse = Calendar::nyse();
     let real = Timestamp::now();
     if nyse.is_open(real).unwrap_or(false) {
         return Ok(Clock::System);
@@ -73,7 +77,8 @@ fn demo_clock(now: Option<&str>) -> Result<Clock, CliError> {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub fn run(args: &Args) -> Result<u8, CliError> {
-    let clock = demo_clock(args.now.as_deref())?;
+    let (calendar, calendar_overrides) = fleet_calendar(args.calendar_overrides.as_deref())?;
+    let clock = demo_clock(args.now.as_deref(), &calendar)?;
     let dir = args
         .dir
         .clone()
@@ -87,6 +92,8 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         fleet_config.clock = clock;
         fleet_config.scenario = Scenario::Normal;
         fleet_config.inventory = Some(inventory.clone());
+        fleet_config.calendar = calendar;
+        fleet_config.calendar_overrides = calendar_overrides;
         let fleet = Fleet::start(fleet_config).await.map_err(|e| CliError::System(e.to_string()))?;
         let serve = ServeConfig {
             inventory,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use opsfloor_fleet::{EXECUTION, Fleet, FleetConfig, Scenario};
 
-use crate::cmd::serve_util::{clock, init_logging, runtime, shutdown_signal};
+use crate::cmd::serve_util::{clock, fleet_calendar, init_logging, runtime, shutdown_signal};
 use crate::error::CliError;
 
 /// Arguments of `opsfloor fleet`.
@@ -30,6 +30,10 @@ pub struct Args {
     /// The starting scenario.
     #[arg(long, default_value = "normal", value_parser = scenario_name)]
     scenario: String,
+    /// A calendar overrides file (one file for every venue, see the README): the
+    /// probes use its XNYS entries and the written inventory names it for the floor.
+    #[arg(long, value_name = "FILE")]
+    calendar_overrides: Option<PathBuf>,
 }
 
 fn scenario_name(name: &str) -> Result<String, String> {
@@ -53,6 +57,8 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     config.clock = clock(args.now.as_deref())?;
     config.scenario = scenario;
     config.inventory = args.write_inventory.clone();
+    (config.calendar, config.calendar_overrides) =
+        fleet_calendar(args.calendar_overrides.as_deref())?;
     init_logging();
     runtime()?.block_on(async {
         let fleet = Fleet::start(config).await.map_err(|e| CliError::System(e.to_string()))?;

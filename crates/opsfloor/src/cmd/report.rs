@@ -11,9 +11,8 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use jiff::Timestamp;
-use opsfloor_contract::calendar::Overrides;
+use opsfloor_contract::State;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
-use opsfloor_contract::{Calendar, State};
 use opsfloor_engine::FloorState;
 use opsfloor_inventory::{Format, Inventory};
 use opsfloor_poller::{Poller, PollerSettings};
@@ -221,14 +220,10 @@ fn report(args: &Args) -> Result<u8, Failure> {
         })?;
     }
 
-    let calendar =
-        Calendar::by_name(&inventory.floor.calendar, &Overrides::default()).map_err(|e| {
-            ConfigError(format!(
-                "{}: floor.calendar: {e}",
-                inventory.source.display()
-            ))
-        })?;
-    let state = FloorState::evaluate(inventory, calendar, outcomes, now);
+    // Every venue of the inventory, with `[floor] calendar_overrides` applied.
+    let calendars = opsfloor_server::overrides::calendars_for(&inventory)
+        .map_err(|e| ConfigError(e.to_string()))?;
+    let state = FloorState::evaluate(inventory, calendars, outcomes, now);
     let mut report = Report::of(&state, now);
     if let Some(path) = &args.since {
         let previous: Previous = serde_json::from_str(&read(path)?)

@@ -52,12 +52,15 @@ fn default_db() -> PathBuf {
 }
 
 /// The documented exit code for each way the floor can fail to start: an invalid
-/// inventory or unknown calendar is a configuration error (78); a history store
+/// inventory, unknown calendar or invalid calendar overrides file is a
+/// configuration error (78); a history store
 /// that cannot be opened or written, or a port in use, is I/O (74); history that is
 /// there but unreadable as history is bad data (65).
 pub fn start_error(e: ServeError) -> CliError {
     match e {
-        ServeError::Inventory(_) | ServeError::Calendar(_) => CliError::Config(e.to_string()),
+        ServeError::Inventory(_) | ServeError::Calendar(_) | ServeError::Overrides(_) => {
+            CliError::Config(e.to_string())
+        }
         ServeError::History(h) if !h.is_io() => CliError::Data(h.to_string()),
         ServeError::History(h) => CliError::System(format!(
             "{h} (give another --db, fix its permissions, or run with --no-history)"

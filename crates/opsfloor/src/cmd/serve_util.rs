@@ -71,3 +71,22 @@ pub fn clock(now: Option<&str>) -> Result<opsfloor_probe::Clock, CliError> {
             .map_err(|e| CliError::Usage(format!("--now: {e}"))),
     }
 }
+
+/// `--calendar-overrides` of `fleet` and `demo`: the probes' NYSE calendar with the
+/// file's XNYS entries applied, and the file's absolute path for the written
+/// inventory (`[floor] calendar_overrides`), so the floor reads the same closures.
+/// Without the flag: the built-in NYSE calendar and no file.
+pub fn fleet_calendar(
+    path: Option<&std::path::Path>,
+) -> Result<(opsfloor_contract::Calendar, Option<std::path::PathBuf>), CliError> {
+    let Some(path) = path else {
+        return Ok((opsfloor_contract::Calendar::nyse(), None));
+    };
+    let overrides = opsfloor_server::overrides::load_overrides(path)
+        .map_err(|e| CliError::Data(e.to_string()))?;
+    let absolute = std::path::absolute(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    Ok((overrides.calendar("XNYS")?, Some(absolute)))
+}
