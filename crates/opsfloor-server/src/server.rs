@@ -39,10 +39,18 @@ pub struct ServeConfig {
     pub pages: Option<Pages>,
     /// Told of every transition once it is stored (alert sinks).
     pub subscribers: Vec<Arc<dyn Subscriber>>,
+    /// Wraps the whole router (API, live stream, pages) before the shared headers:
+    /// the binary puts its access control here, so no route is served around it.
+    /// The peer address is in each request's extensions as axum's
+    /// `ConnectInfo<SocketAddr>`, for layers that trust some peers (a proxy).
+    pub guard: Option<Guard>,
 }
 
 /// Builds extra routes (such as the dashboard's pages) from the API's state.
 pub type Pages = Arc<dyn Fn(ApiState) -> axum::Router + Send + Sync>;
+
+/// Wraps the finished router in a layer (access control), see [`ServeConfig::guard`].
+pub type Guard = Arc<dyn Fn(axum::Router) -> axum::Router + Send + Sync>;
 
 impl std::fmt::Debug for ServeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -187,15 +195,21 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     if let Some(pages) = &config.pages {
         app = app.merge(pages(api_state));
     }
+    if let Some(guard) = &config.guard {
+        app = guard(app);
+    }
     let app = with_common_headers(app);
     let mut http_stopped = stopped.clone();
     let http = tokio::spawn(async move {
         let shutdown = async move {
             let _ = http_stopped.changed().await;
         };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
+        if let Err(e) = axum::serve(
+            listener,
+            app.into_make_service_with_connect_info::<SocketAddr>(),
+        )
+        .with_graceful_shutdown(shutdown)
+        .await
         {
             tracing::error!(error = %e, "API server failed");
         }

@@ -200,6 +200,7 @@ async fn pages_are_mounted_next_to_the_api() {
         now: std::sync::Arc::new(move || clock.now()),
         pages: Some(pages),
         subscribers: Vec::new(),
+        guard: None,
     })
     .await
     .expect("start");

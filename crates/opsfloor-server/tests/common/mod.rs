@@ -78,6 +78,7 @@ impl Setup {
             now: Arc::new(move || clock.now()),
             pages,
             subscribers: Vec::new(),
+            guard: None,
         })
         .await
         .expect("floor starts")

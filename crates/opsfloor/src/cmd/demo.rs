@@ -71,6 +71,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             now: Arc::new(move || clock.now()),
             pages: Some(Arc::new(opsfloor_dashboard::pages)),
             subscribers: Vec::new(),
+            guard: None,
         };
         let floor = match start(serve).await {
             Ok(floor) => floor,

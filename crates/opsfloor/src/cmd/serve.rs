@@ -5,7 +5,8 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use opsfloor_server::server::{ServeConfig, ServeError, start};
+use opsfloor_access::{AccessConfig, AccessLayer, bind_allowed};
+use opsfloor_server::server::{Guard, ServeConfig, ServeError, start};
 
 use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
 use crate::error::CliError;
@@ -34,6 +35,37 @@ pub struct Args {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// A TOML file holding the `[access]` table (bearer token digests, a trusted
+    /// proxy, basic users, public paths): every path but `/health` then needs a
+    /// credential. Required to listen off loopback, unless --insecure-public.
+    #[arg(long, value_name = "FILE")]
+    access: Option<PathBuf>,
+    /// Serve off loopback without access control, on purpose (a trusted network).
+    #[arg(long)]
+    insecure_public: bool,
+}
+
+/// Reads and checks the `--access` file: missing is 66, invalid is 78 naming the field.
+fn load_access(path: &std::path::Path) -> Result<AccessConfig, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    AccessConfig::from_toml_str(&text)
+        .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))
+}
+
+/// The access file's layer as a guard around the whole router, and whether the
+/// floor may listen where it was asked (off loopback only with access or
+/// --insecure-public: exit 78 with the ways to fix it).
+fn guard(args: &Args) -> Result<Option<Guard>, CliError> {
+    let access = args.access.as_deref().map(load_access).transpose()?;
+    bind_allowed(args.listen, access.is_some(), args.insecure_public)
+        .map_err(|refused| CliError::Config(refused.to_string()))?;
+    Ok(access.map(|config| {
+        let layer = AccessLayer::new(config);
+        Arc::new(move |app: axum::Router| app.layer(layer.clone())) as Guard
+    }))
 }
 
 /// The default history path, following the XDG base directory convention.
@@ -75,7 +107,11 @@ pub fn inventory_exists(path: &std::path::Path) -> Result<(), CliError> {
 pub fn run(args: &Args) -> Result<u8, CliError> {
     let clock = clock(args.now.as_deref())?;
     inventory_exists(&args.config)?;
+    let guard = guard(args)?;
     init_logging_as(args.log_format);
+    if args.insecure_public && args.access.is_none() && !args.listen.ip().is_loopback() {
+        tracing::warn!(addr = %args.listen, "serving without access control (--insecure-public)");
+    }
     let config = ServeConfig {
         inventory: args.config.clone(),
         listen: args.listen,
@@ -88,6 +124,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         now: Arc::new(move || clock.now()),
         pages: Some(Arc::new(opsfloor_dashboard::pages)),
         subscribers: Vec::new(),
+        guard,
     };
     runtime()?.block_on(async {
         let running = start(config.clone()).await.map_err(start_error)?;

@@ -1,0 +1,140 @@
+//! `opsfloor serve --access FILE`, run as the real binary on loopback: the access
+//! layer wraps every route (API, live stream, dashboard) but `/health` and the
+//! configured public paths; off loopback without access the floor refuses to start
+//! (exit 78) and says how to fix it.
+
+mod common;
+
+use std::process::Command;
+
+use common::Spawned;
+use opsfloor_access::sha256_hex;
+
+const TOKEN: &str = "a-test-token-that-is-long-enough-for-a-floor";
+
+fn inventory(dir: &std::path::Path) -> String {
+    let path = dir.join("floor.toml");
+    std::fs::write(
+        &path,
+        "[floor]\ncalendar = \"always-open\"\n\n[[services]]\nname = \"md\"\nkind = \"marketdata\"\nurl = \"http://127.0.0.1:9\"\n",
+    )
+    .expect("write inventory");
+    path.display().to_string()
+}
+
+fn access_file(dir: &std::path::Path) -> String {
+    let path = dir.join("access.toml");
+    let text = format!(
+        "[access]\nbearer_tokens_sha256 = [\"{}\"]\npublic = [\"/metrics\"]\n",
+        sha256_hex(TOKEN)
+    );
+    std::fs::write(&path, text).expect("write access");
+    path.display().to_string()
+}
+
+#[test]
+fn off_loopback_without_access_is_78_with_the_fix() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = inventory(dir.path());
+    let out = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args(["serve", "--config", &config, "--no-history"])
+        .args(["--listen", "0.0.0.0:0"])
+        .output()
+        .expect("run opsfloor serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    for hint in [
+        "refusing to serve on 0.0.0.0:0",
+        "[access]",
+        "--insecure-public",
+    ] {
+        assert!(err.contains(hint), "{hint} missing from {err}");
+    }
+}
+
+#[test]
+fn a_broken_access_file_is_78_naming_the_field() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = inventory(dir.path());
+    let access = dir.path().join("access.toml");
+    std::fs::write(&access, "[access]\nbearer_tokens_sha256 = [\"xyz\"]\n").expect("write");
+    let out = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args(["serve", "--config", &config, "--no-history"])
+        .args(["--access", &access.display().to_string()])
+        .output()
+        .expect("run opsfloor serve");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(err.contains("access.bearer_tokens_sha256[0]"), "{err}");
+}
+
+#[tokio::test]
+async fn every_route_but_health_and_public_paths_needs_the_token() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = inventory(dir.path());
+    let access = access_file(dir.path());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+    command
+        .args(["serve", "--config", &config, "--no-history"])
+        .args(["--listen", "127.0.0.1:0", "--access", &access]);
+    let mut floor = Spawned::new(command);
+    let addr = floor.printed_addr("API at");
+    let client = reqwest::Client::new();
+    let get = |path: &str, token: Option<&str>| {
+        let mut request = client.get(format!("http://{addr}{path}"));
+        if let Some(t) = token {
+            request = request.bearer_auth(t.to_owned());
+        }
+        request.send()
+    };
+    for open in ["/health", "/metrics"] {
+        let r = get(open, None).await.expect("request");
+        assert_ne!(r.status(), 401, "{open} is open");
+    }
+    for closed in [
+        "/api/v1/floor",
+        "/api/v1/services/md",
+        "/api/v1/stream",
+        "/ops/status",
+        "/",
+    ] {
+        let r = get(closed, None).await.expect("request");
+        assert_eq!(r.status(), 401, "{closed} without a token");
+        let challenge = r.headers().get("www-authenticate").expect("challenge");
+        assert!(challenge.to_str().expect("ascii").starts_with("Bearer"));
+        assert_eq!(
+            r.headers()
+                .get("x-content-type-options")
+                .map(|v| v.as_bytes()),
+            Some(&b"nosniff"[..]),
+            "the 401 carries the shared headers too"
+        );
+        let body: serde_json::Value = r.json().await.expect("JSON 401");
+        assert!(body["error"].is_string(), "{body}");
+        let r = get(closed, Some("wrong")).await.expect("request");
+        assert_eq!(r.status(), 401, "{closed} with a wrong token");
+    }
+    for path in ["/api/v1/floor", "/api/v1/services/md", "/"] {
+        let r = get(path, Some(TOKEN)).await.expect("request");
+        assert_eq!(r.status(), 200, "{path} with the token: {}", floor.output());
+    }
+    let stream = get("/api/v1/stream", Some(TOKEN)).await.expect("request");
+    assert_eq!(stream.status(), 200);
+}
+
+#[tokio::test]
+async fn insecure_public_serves_without_access() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = inventory(dir.path());
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+    command
+        .args(["serve", "--config", &config, "--no-history"])
+        .args(["--listen", "0.0.0.0:0", "--insecure-public"]);
+    let mut floor = Spawned::new(command);
+    let addr = floor.printed_addr("API at");
+    let port = addr.rsplit(':').next().expect("port");
+    let r = reqwest::get(format!("http://127.0.0.1:{port}/api/v1/floor"))
+        .await
+        .expect("request");
+    assert_eq!(r.status(), 200);
+}
