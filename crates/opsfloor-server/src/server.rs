@@ -19,6 +19,7 @@ use tokio::time::Instant;
 
 use crate::api::{ApiState, router};
 use crate::floor::{Floor, Now, PollResult};
+use crate::listener::Limits;
 use crate::recorder::{JOURNAL_CAPACITY, Recorder, Subscriber};
 use crate::scheduler::Scheduler;
 
@@ -44,6 +45,8 @@ pub struct ServeConfig {
     /// The peer address is in each request's extensions as axum's
     /// `ConnectInfo<SocketAddr>`, for layers that trust some peers (a proxy).
     pub guard: Option<Guard>,
+    /// Header-read and idle timeouts, and the connection cap.
+    pub limits: Limits,
 }
 
 /// Builds extra routes (such as the dashboard's pages) from the API's state.
@@ -199,21 +202,12 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         app = guard(app);
     }
     let app = with_common_headers(app);
-    let mut http_stopped = stopped.clone();
-    let http = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = http_stopped.changed().await;
-        };
-        if let Err(e) = axum::serve(
-            listener,
-            app.into_make_service_with_connect_info::<SocketAddr>(),
-        )
-        .with_graceful_shutdown(shutdown)
-        .await
-        {
-            tracing::error!(error = %e, "API server failed");
-        }
-    });
+    let http = tokio::spawn(crate::listener::serve(
+        listener,
+        app,
+        config.limits,
+        stopped.clone(),
+    ));
 
     let mut tasks = vec![http];
     if let Some(history) = &history {

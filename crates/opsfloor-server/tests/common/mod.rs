@@ -79,6 +79,7 @@ impl Setup {
             pages,
             subscribers: Vec::new(),
             guard: None,
+            limits: opsfloor_server::listener::Limits::default(),
         })
         .await
         .expect("floor starts")

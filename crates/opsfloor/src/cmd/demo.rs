@@ -72,6 +72,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             pages: Some(Arc::new(opsfloor_dashboard::pages)),
             subscribers: Vec::new(),
             guard: None,
+            limits: opsfloor_server::listener::Limits::default(),
         };
         let floor = match start(serve).await {
             Ok(floor) => floor,

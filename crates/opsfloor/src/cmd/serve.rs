@@ -6,6 +6,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use opsfloor_access::{AccessConfig, AccessLayer, bind_allowed};
+use opsfloor_server::listener::Limits;
 use opsfloor_server::server::{Guard, ServeConfig, ServeError, start};
 
 use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
@@ -43,6 +44,27 @@ pub struct Args {
     /// Serve off loopback without access control, on purpose (a trusted network).
     #[arg(long)]
     insecure_public: bool,
+    /// Seconds a client has to send a whole request head (and the longest a
+    /// kept-alive connection waits for its next request).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Seconds a connection may move no bytes before it is dropped.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Connections served at once; more wait in the listen backlog.
+    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: u64,
+}
+
+impl Args {
+    /// The connection bounds the flags ask for.
+    fn limits(&self) -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+        }
+    }
 }
 
 /// Reads and checks the `--access` file: missing is 66, invalid is 78 naming the field.
@@ -125,6 +147,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         pages: Some(Arc::new(opsfloor_dashboard::pages)),
         subscribers: Vec::new(),
         guard,
+        limits: args.limits(),
     };
     runtime()?.block_on(async {
         let running = start(config.clone()).await.map_err(start_error)?;
