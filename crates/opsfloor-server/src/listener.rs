@@ -18,18 +18,23 @@
 //!   streams). The live stream sends a keep-alive comment every 15 s, so a
 //!   listening dashboard is never idle.
 //! - **Connection cap** ([`Limits::max_connections`]): a semaphore permit per open
-//!   connection. At the cap the loop stops accepting, and new connections wait in
-//!   the kernel's backlog until one closes; they are not refused.
+//!   connection. A connection accepted at the cap **evicts the oldest connection
+//!   that has not yet sent a whole request head** (a slow client, by definition:
+//!   a real one sends its head in milliseconds), so slow clients can fill the cap
+//!   but never keep a new client, or `/health`, waiting for their timeout. When
+//!   every connection has been served a request (live streams, say), the new one
+//!   waits for a permit instead.
 //!
 //! Graceful shutdown is kept: on stop the loop stops accepting and every open
 //! connection is asked to finish its request in flight (hyper-util's
 //! `GracefulShutdown`); [`crate::server::Running::shutdown`] bounds the wait.
 
+use std::collections::BTreeMap;
 use std::convert::Infallible;
 use std::net::SocketAddr;
 use std::pin::Pin;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::task::{Context, Poll};
 use std::time::Duration;
 
@@ -40,7 +45,7 @@ use hyper_util::server::conn::auto::Builder;
 use hyper_util::server::graceful::GracefulShutdown;
 use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::{TcpListener, TcpStream};
-use tokio::sync::{Semaphore, watch};
+use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::time::Instant;
 use tower_service::Service as _;
 
@@ -89,13 +94,8 @@ pub async fn serve(
         .header_read_timeout(limits.header_read_timeout);
     builder.http2().timer(TokioTimer::new());
     let builder = Arc::new(builder);
+    let fresh = Arc::new(Fresh::default());
     loop {
-        // The permit comes first: at the cap, nothing more is accepted.
-        let permit = tokio::select! {
-            permit = Arc::clone(&permits).acquire_owned() => permit,
-            _ = stopped.changed() => break,
-        };
-        let Ok(permit) = permit else { break };
         let (stream, peer) = tokio::select! {
             accepted = listener.accept() => match accepted {
                 Ok(accepted) => accepted,
@@ -107,12 +107,22 @@ pub async fn serve(
             },
             _ = stopped.changed() => break,
         };
+        let permit = match Arc::clone(&permits).try_acquire_owned() {
+            Ok(permit) => permit,
+            Err(_) => match make_room(&permits, &fresh, &mut stopped).await {
+                Some(permit) => permit,
+                None => break,
+            },
+        };
+        let (id, evicted) = fresh.register();
         let activity = Arc::new(Activity::new());
         let io = TokioIo::new(Counted {
             inner: stream,
             activity: Arc::clone(&activity),
         });
-        let service = hyper::service::service_fn(service_for(app.clone(), peer));
+        let service =
+            hyper::service::service_fn(service_for(app.clone(), peer, Arc::clone(&fresh), id));
+        let fresh = Arc::clone(&fresh);
         let builder = Arc::clone(&builder);
         let watcher = graceful.watcher();
         let idle = limits.idle_timeout;
@@ -127,7 +137,11 @@ pub async fn serve(
                 () = activity.idle_for(idle) => {
                     tracing::debug!(%peer, "idle connection dropped");
                 }
+                Ok(()) = evicted => {
+                    tracing::debug!(%peer, "slow connection evicted at the cap");
+                }
             }
+            fresh.served(id);
             drop(permit);
         });
     }
@@ -135,18 +149,92 @@ pub async fn serve(
     graceful.shutdown().await;
 }
 
+/// A connection is evictable only once it has waited this long for its first
+/// request head: younger ones (the connection just accepted, say) get their
+/// chance to be served, and a slow client holds a slot at least this long.
+const EVICT_AFTER: Duration = Duration::from_millis(250);
+
+/// At the cap: evicts the oldest slow connection old enough to evict, or waits
+/// for one to become so, until a permit is free. `None` when the floor stops.
+async fn make_room(
+    permits: &Arc<Semaphore>,
+    fresh: &Fresh,
+    stopped: &mut watch::Receiver<bool>,
+) -> Option<tokio::sync::OwnedSemaphorePermit> {
+    loop {
+        let retry = fresh.evict_oldest(EVICT_AFTER).unwrap_or(EVICT_AFTER);
+        tokio::select! {
+            permit = Arc::clone(permits).acquire_owned() => return permit.ok(),
+            () = tokio::time::sleep(retry) => {}
+            _ = stopped.changed() => return None,
+        }
+    }
+}
+
 /// One request's answer, as hyper's `service_fn` wants it.
 type Answer = Pin<Box<dyn Future<Output = Result<axum::response::Response, Infallible>> + Send>>;
 
-/// The per-connection service: the router, with the peer in every request.
+/// The per-connection service: the router, with the peer in every request. The
+/// first request takes the connection off the list of evictable slow ones.
 fn service_for(
     app: axum::Router,
     peer: SocketAddr,
+    fresh: Arc<Fresh>,
+    id: u64,
 ) -> impl Fn(hyper::Request<Incoming>) -> Answer + Clone {
+    let seen = Arc::new(std::sync::atomic::AtomicBool::new(false));
     move |mut request: hyper::Request<Incoming>| {
+        if !seen.swap(true, Ordering::Relaxed) {
+            fresh.served(id);
+        }
         request.extensions_mut().insert(ConnectInfo(peer));
         let mut app = app.clone();
         Box::pin(async move { app.call(request.map(axum::body::Body::new)).await })
+    }
+}
+
+/// The connections that have not yet sent a whole request head, oldest first,
+/// each with the way to tell it to go.
+#[derive(Debug, Default)]
+struct Fresh {
+    next: AtomicU64,
+    waiting: Mutex<BTreeMap<u64, (Instant, oneshot::Sender<()>)>>,
+}
+
+impl Fresh {
+    fn waiting(&self) -> std::sync::MutexGuard<'_, BTreeMap<u64, (Instant, oneshot::Sender<()>)>> {
+        // A panic elsewhere leaves a whole map: keep using it.
+        self.waiting.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// A new connection's id and the signal that evicts it.
+    fn register(&self) -> (u64, oneshot::Receiver<()>) {
+        let id = self.next.fetch_add(1, Ordering::Relaxed);
+        let (tx, rx) = oneshot::channel();
+        self.waiting().insert(id, (Instant::now(), tx));
+        (id, rx)
+    }
+
+    /// The connection sent a request (or ended): no longer evictable. Dropping
+    /// the sender makes its receiver fail, which the connection ignores.
+    fn served(&self, id: u64) {
+        self.waiting().remove(&id);
+    }
+
+    /// Tells the oldest waiting connection to go if it has waited `at_least`.
+    /// Returns how long until the oldest will have (`None`: one was told, or
+    /// none is waiting).
+    fn evict_oldest(&self, at_least: Duration) -> Option<Duration> {
+        let mut waiting = self.waiting();
+        let entry = waiting.first_entry()?;
+        let age = entry.get().0.elapsed();
+        if age < at_least {
+            return Some(at_least - age);
+        }
+        let (_, tx) = entry.remove();
+        // A connection that ended meanwhile needs no telling.
+        let _ = tx.send(());
+        None
     }
 }
 

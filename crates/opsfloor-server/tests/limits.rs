@@ -1,7 +1,7 @@
 //! The accept loop's bounds over real loopback TCP: clients that drip header bytes
 //! are dropped at the header-read timeout, silent connections at the idle timeout,
-//! and while many slow clients hold connections (even all of them, at the cap)
-//! `/health` still answers.
+//! and while many slow clients hold connections (even all of them, at the cap,
+//! where the oldest slow one is evicted) `/health` still answers within a second.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -170,10 +170,11 @@ async fn health_answers_within_a_second_under_200_slow_clients() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn at_the_cap_slow_clients_are_cycled_out_and_health_still_answers() {
+async fn at_the_cap_slow_clients_are_evicted_and_health_answers_within_a_second() {
     let dir = tempfile::tempdir().expect("temp dir");
     let limits = Limits {
-        header_read_timeout: Duration::from_secs(1),
+        // Long enough that waiting for it would fail the assertion below.
+        header_read_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(60),
         max_connections: 16,
     };
@@ -182,10 +183,10 @@ async fn at_the_cap_slow_clients_are_cycled_out_and_health_still_answers() {
     // Twice the cap: every permit is held by a slow client at all times.
     let threads = slow_clients(running.addr, 32, &stop);
     tokio::time::sleep(Duration::from_millis(500)).await;
-    for _ in 0..3 {
+    for _ in 0..5 {
         let took = health_latency(running.addr).await;
-        // Waits for at most about one header-read timeout for a permit.
-        assert!(took < Duration::from_secs(4), "/health took {took:?}");
+        // The oldest slow client makes room; nobody waits for the timeout.
+        assert!(took < Duration::from_secs(1), "/health took {took:?}");
     }
     stop.store(true, Ordering::Relaxed);
     for t in threads {

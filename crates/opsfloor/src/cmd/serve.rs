@@ -51,9 +51,32 @@ pub struct Args {
     /// Seconds a connection may move no bytes before it is dropped.
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
-    /// Connections served at once; more wait in the listen backlog.
-    #[arg(long, value_name = "N", default_value_t = 10_000, value_parser = clap::value_parser!(u64).range(1..))]
-    max_connections: u64,
+    /// Connections served at once (at the cap the oldest slow client is evicted).
+    /// Default: 10,000, or less when the open-files limit is lower, keeping an
+    /// eighth of the descriptors (at least 64) for polling and history.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: Option<u64>,
+}
+
+/// The default connection cap: 10,000, or the soft open-files limit less a
+/// reserve for polling and history (an eighth, at least 64), whichever is lower.
+fn default_max_connections(open_files: Option<u64>) -> u64 {
+    match open_files {
+        Some(limit) => limit.saturating_sub((limit / 8).max(64)).clamp(1, 10_000),
+        None => 10_000,
+    }
+}
+
+/// The soft open-files limit, from `/proc/self/limits` (Linux; `None` elsewhere
+/// or when unlimited).
+fn open_files_limit() -> Option<u64> {
+    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
+    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
+    line["Max open files".len()..]
+        .split_whitespace()
+        .next()?
+        .parse()
+        .ok()
 }
 
 impl Args {
@@ -62,7 +85,11 @@ impl Args {
         Limits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
-            max_connections: usize::try_from(self.max_connections).unwrap_or(usize::MAX),
+            max_connections: usize::try_from(
+                self.max_connections
+                    .unwrap_or_else(|| default_max_connections(open_files_limit())),
+            )
+            .unwrap_or(usize::MAX),
         }
     }
 }
@@ -161,10 +188,30 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         if let Some(db) = &config.db {
             println!("history: {}", db.display());
         }
-        tracing::info!(addr = %running.addr, services, "floor started");
+        tracing::info!(
+            addr = %running.addr,
+            services,
+            max_connections = config.limits.max_connections,
+            open_files = open_files_limit(),
+            "floor started"
+        );
         shutdown_signal().await;
         tracing::info!("shutting down");
         running.shutdown().await;
         Ok(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_max_connections;
+
+    #[test]
+    fn the_cap_keeps_descriptors_for_polling() {
+        assert_eq!(default_max_connections(Some(1_024)), 896);
+        assert_eq!(default_max_connections(Some(256)), 192);
+        assert_eq!(default_max_connections(Some(65_536)), 10_000);
+        assert_eq!(default_max_connections(Some(10)), 1);
+        assert_eq!(default_max_connections(None), 10_000);
+    }
 }
