@@ -138,3 +138,51 @@ async fn insecure_public_serves_without_access() {
         .expect("request");
     assert_eq!(r.status(), 200);
 }
+
+/// The floor's own accept loop gives the access layer each request's peer, so a
+/// trusted proxy's header counts from the proxy's address (here loopback) and
+/// from nowhere else.
+#[tokio::test]
+async fn the_trusted_proxy_header_counts_from_its_peer() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = inventory(dir.path());
+    let trusted = dir.path().join("trusted.toml");
+    std::fs::write(
+        &trusted,
+        "[access]\ntrusted_proxy_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"127.0.0.1/32\"]\n",
+    )
+    .expect("write");
+    let elsewhere = dir.path().join("elsewhere.toml");
+    std::fs::write(
+        &elsewhere,
+        "[access]\ntrusted_proxy_header = \"X-Forwarded-User\"\ntrusted_proxies = [\"10.0.0.0/8\"]\n",
+    )
+    .expect("write");
+    for (file, expected) in [(&trusted, 200), (&elsewhere, 401)] {
+        let mut command = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+        command
+            .args(["serve", "--config", &config, "--no-history"])
+            .args(["--listen", "127.0.0.1:0", "--access"])
+            .arg(file);
+        let mut floor = Spawned::new(command);
+        let addr = floor.printed_addr("API at");
+        let r = reqwest::Client::new()
+            .get(format!("http://{addr}/api/v1/floor"))
+            .header("X-Forwarded-User", "alice")
+            .send()
+            .await
+            .expect("request");
+        assert_eq!(r.status(), expected, "{}", file.display());
+    }
+}
+
+#[test]
+fn the_demo_stays_on_loopback() {
+    let out = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args(["demo", "--listen", "0.0.0.0:0"])
+        .output()
+        .expect("run opsfloor demo");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(78), "{err}");
+    assert!(err.contains("opsfloor serve --access"), "{err}");
+}

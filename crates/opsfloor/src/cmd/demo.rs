@@ -50,6 +50,15 @@ fn demo_clock(now: Option<&str>) -> Result<Clock, CliError> {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub fn run(args: &Args) -> Result<u8, CliError> {
+    // The demo has no access control: like `serve`, it stays on loopback (exit 78).
+    if opsfloor_access::bind_allowed(args.listen, false, false).is_err() {
+        return Err(CliError::Config(format!(
+            "refusing to serve the demo on {}: it has no access control, so it listens on \
+             loopback only (--listen 127.0.0.1:PORT); to expose a floor, use `opsfloor serve \
+             --access FILE` (SECURITY.md)",
+            args.listen
+        )));
+    }
     let clock = demo_clock(args.now.as_deref())?;
     let dir = args
         .dir
