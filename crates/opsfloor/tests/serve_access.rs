@@ -186,3 +186,27 @@ fn the_demo_stays_on_loopback() {
     assert_eq!(out.status.code(), Some(78), "{err}");
     assert!(err.contains("opsfloor serve --access"), "{err}");
 }
+
+/// On start the floor raises its soft open-files limit to the hard one (and
+/// derives its connection cap from it).
+#[test]
+fn serve_raises_the_soft_open_files_limit() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = inventory(dir.path());
+    let script = format!(
+        "ulimit -S -n 256 && exec {} serve --config {config} --no-history --listen 127.0.0.1:0",
+        env!("CARGO_BIN_EXE_opsfloor")
+    );
+    let mut command = Command::new("sh");
+    command.args(["-c", &script]);
+    let mut floor = Spawned::new(command);
+    floor.printed_addr("API at");
+    let limits = std::fs::read_to_string(format!("/proc/{}/limits", floor.id())).expect("limits");
+    let line = limits
+        .lines()
+        .find(|l| l.starts_with("Max open files"))
+        .expect("open files line");
+    let numbers: Vec<&str> = line["Max open files".len()..].split_whitespace().collect();
+    assert_eq!(numbers[0], numbers[1], "soft raised to hard: {line}");
+    assert_ne!(numbers[0], "256", "{line}");
+}

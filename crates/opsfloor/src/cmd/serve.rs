@@ -67,16 +67,30 @@ fn default_max_connections(open_files: Option<u64>) -> u64 {
     }
 }
 
-/// The soft open-files limit, from `/proc/self/limits` (Linux; `None` elsewhere
-/// or when unlimited).
+/// The soft open-files limit (`None` when unlimited).
 fn open_files_limit() -> Option<u64> {
-    let limits = std::fs::read_to_string("/proc/self/limits").ok()?;
-    let line = limits.lines().find(|l| l.starts_with("Max open files"))?;
-    line["Max open files".len()..]
-        .split_whitespace()
-        .next()?
-        .parse()
-        .ok()
+    use rustix::process::{Resource, getrlimit};
+    getrlimit(Resource::Nofile).current
+}
+
+/// Raises the soft open-files limit to the hard one, so the floor can hold as
+/// many connections and polls as the system allows; returns the soft limit before
+/// and after. A failure keeps the old limit (the cap is derived from what holds).
+fn raise_open_files() -> (Option<u64>, Option<u64>) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let before = getrlimit(Resource::Nofile);
+    if let Some(hard) = before.maximum
+        && before.current.is_some_and(|soft| soft < hard)
+    {
+        let raised = Rlimit {
+            current: Some(hard),
+            maximum: Some(hard),
+        };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            tracing::warn!(error = %e, "cannot raise the open-files limit");
+        }
+    }
+    (before.current, open_files_limit())
 }
 
 impl Args {
@@ -158,6 +172,12 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     inventory_exists(&args.config)?;
     let guard = guard(args)?;
     init_logging_as(args.log_format);
+    let (soft_before, soft_now) = raise_open_files();
+    tracing::info!(
+        ?soft_before,
+        ?soft_now,
+        "open-files limit (soft) raised to the hard limit"
+    );
     if args.insecure_public && args.access.is_none() && !args.listen.ip().is_loopback() {
         tracing::warn!(addr = %args.listen, "serving without access control (--insecure-public)");
     }
