@@ -188,4 +188,28 @@ mod tests {
         assert_eq!(markdown("[x](javascript:y)"), "\\[x\\](javascript:y)");
         assert_eq!(code("a`b\r\nc\u{7}"), "a'b  c");
     }
+
+    proptest::proptest! {
+        #![proptest_config(proptest::prelude::ProptestConfig::with_cases(2_000))]
+
+        /// Whatever a service sends, the table gets no active character and the
+        /// markdown no tag, no line break and no pipe that ends a cell.
+        #[test]
+        fn no_service_text_escapes(text in "\\PC*|[\\x00-\\x1f\\x7f-\\u{9f}<>&|`\\\\\\[\\]\\u{202a}-\\u{202e} a-z]*") {
+            let shown = terminal(&text);
+            proptest::prop_assert!(!shown.chars().any(is_active), "{shown:?}");
+            let cell = markdown(&text);
+            proptest::prop_assert!(!cell.chars().any(is_active), "{cell:?}");
+            proptest::prop_assert!(!cell.contains('<') && !cell.contains('>'), "{cell:?}");
+            // Every pipe or backtick is preceded by an odd run of backslashes.
+            let chars: Vec<char> = cell.chars().collect();
+            for (i, c) in chars.iter().enumerate() {
+                if matches!(c, '|' | '`') {
+                    let run = chars[..i].iter().rev().take_while(|b| **b == '\\').count();
+                    proptest::prop_assert!(run % 2 == 1, "unescaped {c} in {cell:?}");
+                }
+            }
+            proptest::prop_assert!(!code(&text).contains('`') && !code(&text).chars().any(is_active));
+        }
+    }
 }
