@@ -24,8 +24,7 @@ USER 65532:65532
 EXPOSE 8080
 ENTRYPOINT ["/usr/local/bin/opsfloor"]
 # Inside a container the floor must listen on 0.0.0.0, not its loopback default,
-# or nothing outside the container reaches it. NOTE: a planned change (issue 13,
-# "Access") makes a non-loopback --listen refuse to start unless access is
-# configured or --insecure-public is given; when it lands, add one or the other
-# here and in deploy/kubernetes/deployment.yaml.
-CMD ["serve", "--config", "/etc/opsfloor/inventory.toml", "--listen", "0.0.0.0:8080", "--db", "/var/lib/opsfloor/history.sqlite"]
+# or nothing outside the container reaches it; off loopback the floor refuses to
+# start without access control, so mount an [access] file (SECURITY.md) at
+# /etc/opsfloor/access.toml (or override CMD with --insecure-public on purpose).
+CMD ["serve", "--config", "/etc/opsfloor/inventory.toml", "--listen", "0.0.0.0:8080", "--access", "/etc/opsfloor/access.toml", "--db", "/var/lib/opsfloor/history.sqlite"]

@@ -2,7 +2,8 @@
 //! router, for axum's `Router::layer`.
 //!
 //! The peer address comes from axum's `ConnectInfo<SocketAddr>` in the request's
-//! extensions, which exists only when the server is started with
+//! extensions, which exists only when the server puts it there: `opsfloor
+//! serve`'s accept loop does (`opsfloor_server::listener`), and so does axum's
 //! `into_make_service_with_connect_info::<SocketAddr>()`. Without it no peer is
 //! trusted: the proxy header never counts (fail closed), tokens and basic auth
 //! still work.

@@ -15,8 +15,6 @@
 //!   without access control (exit 78).
 //! - [`token`]: fresh tokens and their digests for `opsfloor token new`, and
 //!   argon2id password hashes for `opsfloor token basic`.
-//! - [`query`]: strict, panic-free query parameters (`window`, `limit`,
-//!   duplicates, unknown names), each error naming its parameter, JSON-ready.
 //!
 //! ```
 //! use opsfloor_access::{AccessConfig, AccessLayer};
@@ -34,12 +32,10 @@ pub mod auth;
 pub mod bind;
 pub mod config;
 pub mod layer;
-pub mod query;
 pub mod token;
 
 pub use auth::{Denial, Principal};
 pub use bind::{RefuseReason, bind_allowed};
 pub use config::{AccessConfig, AccessError, AccessToml, TrustedProxy};
 pub use layer::{AccessLayer, AccessService};
-pub use query::{Query, QueryError, QueryErrorBody, parse_limit, parse_window};
 pub use token::{NewToken, hash_password, sha256_hex};

@@ -2,19 +2,16 @@
 
 use std::fmt::Write as _;
 
-use super::cells::{build, heartbeat, marketdata, reasons, safety, state_note, state_word};
+use super::cells::{
+    build, code, heartbeat, markdown as cell, marketdata, reasons, safety, state_note, state_word,
+};
 use super::{Changes, Report};
-
-/// Escapes `|` so a value cannot break a table cell.
-fn cell(text: &str) -> String {
-    text.replace('|', "\\|")
-}
 
 /// Renders the report.
 pub fn render(r: &Report) -> String {
     let mut out = String::new();
     let f = &r.floor;
-    let _ = writeln!(out, "# Trading Floor report: {}\n", f.service_name);
+    let _ = writeln!(out, "# Trading Floor report: {}\n", cell(&f.service_name));
     let _ = writeln!(out, "Generated for {}.\n", r.generated_at);
     let _ = writeln!(
         out,
@@ -27,7 +24,7 @@ pub fn render(r: &Report) -> String {
             out,
             "(rule {}; decided by {})",
             r.rule,
-            r.contributors.join(", ")
+            cell(&r.contributors.join(", "))
         );
     } else {
         let _ = writeln!(out, "(rule {})", r.rule);
@@ -41,7 +38,7 @@ pub fn render(r: &Report) -> String {
     let _ = writeln!(
         out,
         "\nMarket ({}): **{open}**; next open {}, next close {}.\n",
-        m.calendar,
+        cell(m.calendar),
         m.next_open_utc.as_deref().unwrap_or("-"),
         m.next_close_utc.as_deref().unwrap_or("-")
     );
@@ -64,8 +61,8 @@ pub fn render(r: &Report) -> String {
                 state_word(issue.state),
                 issue.severity,
                 codes.join(", "),
-                cell(&issue.description),
-                cell(&issue.runbook)
+                issue.description,
+                issue.runbook
             );
         }
         out.push('\n');
@@ -84,12 +81,12 @@ pub fn render(r: &Report) -> String {
             cell(&s.service_name),
             s.service_kind,
             s.criticality.as_str(),
-            state_note(s),
+            cell(&state_note(s)),
             cell(&reasons(&s.status.reason_codes)),
             cell(&build(s)),
-            heartbeat(s),
-            marketdata(s),
-            safety(s),
+            cell(&heartbeat(s)),
+            cell(&marketdata(s)),
+            cell(&safety(s)),
             cell(&s.url)
         );
     }
@@ -101,7 +98,7 @@ pub fn render(r: &Report) -> String {
     if !problems.is_empty() {
         let _ = writeln!(out, "\n### Problems\n");
         for (name, p) in problems {
-            let _ = writeln!(out, "- `{name}`: {}", p.replace('`', "'"));
+            let _ = writeln!(out, "- `{}`: {}", code(name), cell(p));
         }
     }
     if let Some(c) = &r.changes {
@@ -117,7 +114,7 @@ fn changes(c: &Changes) -> String {
         out.push_str("None.\n");
         return out;
     }
-    for line in c.lines(|n| format!("`{n}`"), "→") {
+    for line in c.lines(|n| format!("`{}`", code(n)), "→") {
         let _ = writeln!(out, "- {line}");
     }
     out

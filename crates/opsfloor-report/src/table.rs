@@ -5,7 +5,7 @@ use std::fmt::Write as _;
 use opsfloor_contract::State;
 
 use super::Report;
-use super::cells::{build, heartbeat, marketdata, safety, state_note, state_word};
+use super::cells::{build, heartbeat, marketdata, safety, state_note, state_word, terminal};
 
 /// An ANSI colour for a state: calm states are not warning colours.
 fn colour(state: State) -> &'static str {
@@ -37,7 +37,7 @@ pub fn render(r: &Report, use_colour: bool) -> String {
     let _ = writeln!(
         out,
         "{} at {}: {} {}",
-        f.service_name,
+        terminal(&f.service_name),
         r.generated_at,
         paint(f.status.state, state_word(f.status.state)),
         if codes.is_empty() {
@@ -54,7 +54,7 @@ pub fn render(r: &Report, use_colour: bool) -> String {
     let _ = writeln!(
         out,
         "market {open} ({}); next open {}, next close {}\n",
-        r.market.calendar,
+        terminal(r.market.calendar),
         r.market.next_open_utc.as_deref().unwrap_or("-"),
         r.market.next_close_utc.as_deref().unwrap_or("-")
     );
@@ -72,6 +72,7 @@ pub fn render(r: &Report, use_colour: bool) -> String {
         .services
         .iter()
         .map(|s| {
+            // Every cell, whatever its source: escaping plain words costs nothing.
             [
                 s.service_name.clone(),
                 s.service_kind.to_string(),
@@ -82,6 +83,7 @@ pub fn render(r: &Report, use_colour: bool) -> String {
                 marketdata(s),
                 safety(s),
             ]
+            .map(|cell| terminal(&cell))
         })
         .collect();
     let mut widths = header.map(|h| h.chars().count());
@@ -118,7 +120,7 @@ pub fn render(r: &Report, use_colour: bool) -> String {
                 out,
                 "{:>3}. {} {} [{}]: {}",
                 i + 1,
-                issue.service_name,
+                terminal(&issue.service_name),
                 paint(issue.state, state_word(issue.state)),
                 codes.join(", "),
                 issue.runbook
@@ -133,7 +135,7 @@ pub fn render(r: &Report, use_colour: bool) -> String {
             if c.is_empty() { " none" } else { "" }
         );
         for line in c.lines(str::to_owned, "->") {
-            let _ = writeln!(out, "  {line}");
+            let _ = writeln!(out, "  {}", terminal(&line));
         }
     }
     out

@@ -4,14 +4,17 @@
 //! It schedules every service's polls on its own task ([`scheduler`], polling through
 //! `opsfloor-poller`), applies the results to the engine by identity and rolls the
 //! floor up ([`floor`]), records transitions in history before anyone sees them, and
-//! serves the API, the live stream and metrics ([`api`], [`metrics`]); [`server`]
-//! starts it all and reloads the inventory and the calendar overrides ([`overrides`]). The floor is itself a contract service:
+//! serves the API, the live stream and metrics ([`api`], [`metrics`]) through an
+//! accept loop that bounds every connection in time and number ([`listener`]);
+//! [`server`] starts it all and reloads the inventory and the calendar overrides
+//! ([`overrides`]). The floor is itself a contract service:
 //! its `/ops/status` is a document of kind `floor`, so floors nest.
 
 pub mod alerting;
 pub mod api;
 pub mod cluster;
 pub mod floor;
+pub mod listener;
 pub mod metrics;
 pub mod overrides;
 pub mod query;

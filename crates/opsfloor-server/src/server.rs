@@ -20,6 +20,7 @@ use tokio::time::Instant;
 use crate::api::{ApiState, router};
 use crate::cluster::{Cluster, lease_loop};
 use crate::floor::{Floor, Now, PollResult};
+use crate::listener::Limits;
 use crate::overrides::{OverridesError, overrides_for};
 use crate::recorder::{JOURNAL_CAPACITY, Recorder, Subscriber};
 use crate::scheduler::Scheduler;
@@ -43,10 +44,20 @@ pub struct ServeConfig {
     pub subscribers: Vec<Arc<dyn Subscriber>>,
     /// This replica's name, for the leader lease and `/api/v1/cluster`.
     pub replica: String,
+    /// Wraps the whole router (API, live stream, pages) before the shared headers:
+    /// the binary puts its access control here, so no route is served around it.
+    /// The peer address is in each request's extensions as axum's
+    /// `ConnectInfo<SocketAddr>`, for layers that trust some peers (a proxy).
+    pub guard: Option<Guard>,
+    /// Header-read and idle timeouts, and the connection cap.
+    pub limits: Limits,
 }
 
 /// Builds extra routes (such as the dashboard's pages) from the API's state.
 pub type Pages = Arc<dyn Fn(ApiState) -> axum::Router + Send + Sync>;
+
+/// Wraps the finished router in a layer (access control), see [`ServeConfig::guard`].
+pub type Guard = Arc<dyn Fn(axum::Router) -> axum::Router + Send + Sync>;
 
 impl std::fmt::Debug for ServeConfig {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
@@ -215,19 +226,16 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     if let Some(pages) = &config.pages {
         app = app.merge(pages(api_state));
     }
+    if let Some(guard) = &config.guard {
+        app = guard(app);
+    }
     let app = with_common_headers(app);
-    let mut http_stopped = stopped.clone();
-    let http = tokio::spawn(async move {
-        let shutdown = async move {
-            let _ = http_stopped.changed().await;
-        };
-        if let Err(e) = axum::serve(listener, app)
-            .with_graceful_shutdown(shutdown)
-            .await
-        {
-            tracing::error!(error = %e, "API server failed");
-        }
-    });
+    let http = tokio::spawn(crate::listener::serve(
+        listener,
+        app,
+        config.limits,
+        stopped.clone(),
+    ));
 
     let mut tasks = vec![http];
     if let (Some(h), Some(j), true) = (&history, &journal, cluster.view().replicated) {

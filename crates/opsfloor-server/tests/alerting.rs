@@ -55,6 +55,8 @@ async fn alerting_floor_with(
         pages: None,
         subscribers: vec![Arc::new(alerting.clone())],
         replica: "test".into(),
+        guard: None,
+        limits: opsfloor_server::listener::Limits::default(),
     })
     .await
     .expect("floor starts");

@@ -201,6 +201,8 @@ async fn pages_are_mounted_next_to_the_api() {
         pages: Some(pages),
         subscribers: Vec::new(),
         replica: "test".into(),
+        guard: None,
+        limits: opsfloor_server::listener::Limits::default(),
     })
     .await
     .expect("start");

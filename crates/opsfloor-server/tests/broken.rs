@@ -69,7 +69,15 @@ async fn every_kind_of_broken_service_gets_its_calm_state() {
             .route("/secret/ops/status", get(|| async {
                 let mut doc: serde_json::Value = serde_json::from_str(SEED).expect("seed");
                 doc["service_name"] = "secret".into();
-                doc["debug"] = serde_json::json!({"api_key": "sk-123", "db_password": "hunter2", "region": "us-east-1"});
+                doc["debug"] = serde_json::json!({
+                    "api_key": "sk-123", "db_password": "hunter2", "region": "us-east-1",
+                    // The gaps, each shown verbatim before the written rule.
+                    "accessKey": "AKIA1", "privateKey": "pk", "AccessKeyId": "AKIA2", "pwd": "p1",
+                    "passphrase": "p2", "auth": "p3", "bearer": "p4", "jwt": "p5", "signing_key": "p6",
+                    "dsn": "postgres://app:hunter3@db/app", "url": "postgres://app:hunter4@db/app",
+                    "headers": [["Authorization", "Bearer tok-1"]],
+                    "env": [{"name": "API_KEY", "value": "k-1"}],
+                });
                 ([(header::CONTENT_TYPE, "application/json")], doc.to_string())
             })),
     )
@@ -125,6 +133,17 @@ async fn every_kind_of_broken_service_gets_its_calm_state() {
     assert_eq!(s["document"]["debug"]["api_key"], "[redacted]");
     assert_eq!(s["document"]["debug"]["db_password"], "[redacted]");
     assert_eq!(s["document"]["debug"]["region"], "us-east-1");
+    let shown = s["document"].to_string();
+    for secret in [
+        "sk-123", "hunter", "AKIA", "\"pk\"", "\"p1\"", "\"p2\"", "\"p3\"", "\"p4\"", "\"p5\"",
+        "\"p6\"", "tok-1", "k-1",
+    ] {
+        assert!(!shown.contains(secret), "{secret} shown: {shown}");
+    }
+    assert_eq!(
+        s["document"]["debug"]["url"],
+        "postgres://app:[redacted]@db/app"
+    );
     // All of them optional: the floor stays OK.
     expect_floor(&floor, "OK []").await;
     floor.shutdown().await;

@@ -116,6 +116,8 @@ async fn a_closure_written_for_today_closes_the_running_floor() {
         pages: None,
         subscribers: Vec::new(),
         replica: "test".into(),
+        guard: None,
+        limits: opsfloor_server::listener::Limits::default(),
     })
     .await
     .expect("floor starts");

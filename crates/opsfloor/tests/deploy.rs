@@ -221,6 +221,18 @@ fn the_deployment_probes_health_mounts_the_inventory_and_reads_the_db_from_the_s
     );
     assert!(parsed.is_ok(), "{parsed:?}");
 
+    // Off loopback the floor needs access control: the --access file is the
+    // ConfigMap's too, and it is a valid [access] table.
+    let access = after("--access").expect("--access");
+    let key = access
+        .strip_prefix(&format!("{}/", mount["mountPath"].as_str().expect("path")))
+        .expect("--access under the mount");
+    let table = configmap["data"][key]
+        .as_str()
+        .expect("access in the ConfigMap");
+    let checked = opsfloor_access::AccessConfig::from_toml_str(table);
+    assert!(checked.is_ok(), "{checked:?}");
+
     // The Service and the PodDisruptionBudget select these pods.
     let labels = &deployment["spec"]["template"]["metadata"]["labels"];
     assert_eq!(&manifest("service.yaml")["spec"]["selector"], labels);

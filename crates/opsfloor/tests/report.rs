@@ -24,8 +24,11 @@ fn text(bytes: &[u8]) -> String {
     String::from_utf8(bytes.to_vec()).expect("utf8")
 }
 
-/// Every recorded fleet, with the exit code its floor state gives.
-const RECORDINGS: [(&str, i32); 7] = [
+/// Every recorded fleet, with the exit code its floor state gives. `hostile` is
+/// `ok` edited by hand: ESC, BEL, NUL, CR/LF, HTML, pipes, backticks and a bidi
+/// override in a build, and a status whose problem quotes such text back: the
+/// table shows them escaped, markdown as inert text on one line.
+const RECORDINGS: [(&str, i32); 8] = [
     ("ok", 0),
     ("market-closed", 0),
     ("stale-marketdata", 2),
@@ -33,6 +36,7 @@ const RECORDINGS: [(&str, i32); 7] = [
     ("execution-disabled", 0),
     ("service-down", 1),
     ("broken", 1),
+    ("hostile", 4),
 ];
 
 #[test]
@@ -349,4 +353,41 @@ fn the_report_applies_the_inventorys_calendar_overrides() {
         err.contains("overrides.toml:5: duplicate override for XNYS on 2026-01-07"),
         "{err}"
     );
+}
+
+/// The hostile recording's text reaches neither the terminal nor the markdown
+/// raw: no control byte but the newline, no tag, no row broken by CR/LF.
+#[test]
+fn hostile_service_text_is_escaped_in_every_format() {
+    let recording = data("recordings/hostile.json");
+    for format in ["table", "markdown"] {
+        let o = opsfloor(&["report", "--replay", &recording, "--format", format]);
+        let out = text(&o.stdout);
+        let bad: Vec<char> = out
+            .chars()
+            .filter(|c| (c.is_control() && *c != '\n') || *c == '\u{202e}')
+            .collect();
+        assert!(bad.is_empty(), "{format}: {bad:?} in\n{out}");
+        assert!(
+            out.contains("onerror"),
+            "{format}: the text is shown, escaped"
+        );
+        if format == "markdown" {
+            for raw in ["<img", "</textarea>", "<b>"] {
+                assert!(!out.contains(raw), "{raw} reached the markdown:\n{out}");
+            }
+            for row in out
+                .lines()
+                .filter(|l| l.starts_with("| marketdata-mcp-server"))
+            {
+                // 10 columns: 11 unescaped pipes, the row whole on one line.
+                let pipes = row
+                    .replace("\\\\", "")
+                    .replace("\\|", "")
+                    .matches('|')
+                    .count();
+                assert_eq!(pipes, 11, "{row}");
+            }
+        }
+    }
 }

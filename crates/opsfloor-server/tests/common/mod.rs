@@ -99,6 +99,8 @@ impl Setup {
             pages,
             subscribers: Vec::new(),
             replica: replica.into(),
+            guard: None,
+            limits: opsfloor_server::listener::Limits::default(),
         })
         .await
         .expect("floor starts")

@@ -77,6 +77,15 @@ fn demo_clock(now: Option<&str>, nyse: &Calendar) -> Result<Clock, CliError> {
 
 /// Runs until Ctrl-C or SIGTERM.
 pub fn run(args: &Args) -> Result<u8, CliError> {
+    // The demo has no access control: like `serve`, it stays on loopback (exit 78).
+    if opsfloor_access::bind_allowed(args.listen, false, false).is_err() {
+        return Err(CliError::Config(format!(
+            "refusing to serve the demo on {}: it has no access control, so it listens on \
+             loopback only (--listen 127.0.0.1:PORT); to expose a floor, use `opsfloor serve \
+             --access FILE` (SECURITY.md)",
+            args.listen
+        )));
+    }
     let (calendar, calendar_overrides) = fleet_calendar(args.calendar_overrides.as_deref())?;
     let clock = demo_clock(args.now.as_deref(), &calendar)?;
     let dir = args
@@ -104,6 +113,8 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             pages: Some(Arc::new(opsfloor_dashboard::pages)),
             subscribers: crate::cmd::serve::subscribers(alerting.as_ref()),
             replica: crate::cmd::serve::host_name(),
+            guard: None,
+            limits: opsfloor_server::listener::Limits::default(),
         };
         let floor = match start(serve).await {
             Ok(floor) => floor,

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
+use opsfloor_access::{AccessConfig, AccessLayer, bind_allowed};
 use opsfloor_server::Subscriber;
 use opsfloor_server::alerting::{self, Alerting};
-use opsfloor_server::server::{ServeConfig, ServeError, start};
+use opsfloor_server::listener::Limits;
+use opsfloor_server::server::{Guard, ServeConfig, ServeError, start};
 
 use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
 use crate::error::CliError;
@@ -40,6 +42,99 @@ pub struct Args {
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
+    /// A TOML file holding the `[access]` table (bearer token digests, a trusted
+    /// proxy, basic users, public paths): every path but `/health` then needs a
+    /// credential. Required to listen off loopback, unless --insecure-public.
+    #[arg(long, value_name = "FILE")]
+    access: Option<PathBuf>,
+    /// Serve off loopback without access control, on purpose (a trusted network).
+    #[arg(long)]
+    insecure_public: bool,
+    /// Seconds a client has to send a whole request head (and the longest a
+    /// kept-alive connection waits for its next request).
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
+    header_read_timeout: u64,
+    /// Seconds a connection may move no bytes before it is dropped.
+    #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
+    idle_timeout: u64,
+    /// Connections served at once (at the cap the oldest slow client is evicted).
+    /// Default: 10,000, or less when the open-files limit is lower, keeping an
+    /// eighth of the descriptors (at least 64) for polling and history.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
+    max_connections: Option<u64>,
+}
+
+/// The default connection cap: 10,000, or the soft open-files limit less a
+/// reserve for polling and history (an eighth, at least 64), whichever is lower.
+fn default_max_connections(open_files: Option<u64>) -> u64 {
+    match open_files {
+        Some(limit) => limit.saturating_sub((limit / 8).max(64)).clamp(1, 10_000),
+        None => 10_000,
+    }
+}
+
+/// The soft open-files limit (`None` when unlimited).
+fn open_files_limit() -> Option<u64> {
+    use rustix::process::{Resource, getrlimit};
+    getrlimit(Resource::Nofile).current
+}
+
+/// Raises the soft open-files limit to the hard one, so the floor can hold as
+/// many connections and polls as the system allows; returns the soft limit before
+/// and after. A failure keeps the old limit (the cap is derived from what holds).
+fn raise_open_files() -> (Option<u64>, Option<u64>) {
+    use rustix::process::{Resource, Rlimit, getrlimit, setrlimit};
+    let before = getrlimit(Resource::Nofile);
+    if let Some(hard) = before.maximum
+        && before.current.is_some_and(|soft| soft < hard)
+    {
+        let raised = Rlimit {
+            current: Some(hard),
+            maximum: Some(hard),
+        };
+        if let Err(e) = setrlimit(Resource::Nofile, raised) {
+            tracing::warn!(error = %e, "cannot raise the open-files limit");
+        }
+    }
+    (before.current, open_files_limit())
+}
+
+impl Args {
+    /// The connection bounds the flags ask for.
+    fn limits(&self) -> Limits {
+        Limits {
+            header_read_timeout: Duration::from_secs(self.header_read_timeout),
+            idle_timeout: Duration::from_secs(self.idle_timeout),
+            max_connections: usize::try_from(
+                self.max_connections
+                    .unwrap_or_else(|| default_max_connections(open_files_limit())),
+            )
+            .unwrap_or(usize::MAX),
+        }
+    }
+}
+
+/// Reads and checks the `--access` file: missing is 66, invalid is 78 naming the field.
+fn load_access(path: &std::path::Path) -> Result<AccessConfig, CliError> {
+    let text = std::fs::read_to_string(path).map_err(|source| CliError::Io {
+        path: path.to_owned(),
+        source,
+    })?;
+    AccessConfig::from_toml_str(&text)
+        .map_err(|e| CliError::Config(format!("{}: {e}", path.display())))
+}
+
+/// The access file's layer as a guard around the whole router, and whether the
+/// floor may listen where it was asked (off loopback only with access or
+/// --insecure-public: exit 78 with the ways to fix it).
+fn guard(args: &Args) -> Result<Option<Guard>, CliError> {
+    let access = args.access.as_deref().map(load_access).transpose()?;
+    bind_allowed(args.listen, access.is_some(), args.insecure_public)
+        .map_err(|refused| CliError::Config(refused.to_string()))?;
+    Ok(access.map(|config| {
+        let layer = AccessLayer::new(config);
+        Arc::new(move |app: axum::Router| app.layer(layer.clone())) as Guard
+    }))
 }
 
 /// The default history path, following the XDG base directory convention.
@@ -132,7 +227,17 @@ pub fn subscribers(alerting: Option<&Alerting>) -> Vec<Arc<dyn Subscriber>> {
 pub fn run(args: &Args) -> Result<u8, CliError> {
     let clock = clock(args.now.as_deref())?;
     inventory_exists(&args.config)?;
+    let guard = guard(args)?;
     init_logging_as(args.log_format);
+    let (soft_before, soft_now) = raise_open_files();
+    tracing::info!(
+        ?soft_before,
+        ?soft_now,
+        "open-files limit (soft) raised to the hard limit"
+    );
+    if args.insecure_public && args.access.is_none() && !args.listen.ip().is_loopback() {
+        tracing::warn!(addr = %args.listen, "serving without access control (--insecure-public)");
+    }
     let mut config = ServeConfig {
         inventory: args.config.clone(),
         listen: args.listen,
@@ -146,6 +251,8 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         pages: Some(Arc::new(opsfloor_dashboard::pages)),
         subscribers: Vec::new(),
         replica: args.replica_name.clone().unwrap_or_else(host_name),
+        guard,
+        limits: args.limits(),
     };
     runtime()?.block_on(async {
         let alerting = alerting_for(&args.config)?;
@@ -161,7 +268,13 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         if let Some(db) = &config.db {
             println!("history: {}", db.display());
         }
-        tracing::info!(addr = %running.addr, services, "floor started");
+        tracing::info!(
+            addr = %running.addr,
+            services,
+            max_connections = config.limits.max_connections,
+            open_files = open_files_limit(),
+            "floor started"
+        );
         shutdown_signal().await;
         tracing::info!("shutting down");
         running.shutdown().await;
@@ -170,4 +283,18 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         }
         Ok(0)
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::default_max_connections;
+
+    #[test]
+    fn the_cap_keeps_descriptors_for_polling() {
+        assert_eq!(default_max_connections(Some(1_024)), 896);
+        assert_eq!(default_max_connections(Some(256)), 192);
+        assert_eq!(default_max_connections(Some(65_536)), 10_000);
+        assert_eq!(default_max_connections(Some(10)), 1);
+        assert_eq!(default_max_connections(None), 10_000);
+    }
 }

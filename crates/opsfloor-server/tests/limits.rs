@@ -1,0 +1,197 @@
+//! The accept loop's bounds over real loopback TCP: clients that drip header bytes
+//! are dropped at the header-read timeout, silent connections at the idle timeout,
+//! and while many slow clients hold connections (even all of them, at the cap,
+//! where the oldest slow one is evicted) `/health` still answers within a second.
+
+use std::io::{Read as _, Write as _};
+use std::net::{SocketAddr, TcpStream};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::time::{Duration, Instant};
+
+use opsfloor_server::listener::Limits;
+use opsfloor_server::server::{Running, ServeConfig, start};
+
+async fn floor(dir: &std::path::Path, limits: Limits) -> Running {
+    let inventory = dir.join("floor.toml");
+    std::fs::write(
+        &inventory,
+        "[floor]\ncalendar = \"always-open\"\n\n[[services]]\nname = \"md\"\nkind = \"marketdata\"\nurl = \"http://127.0.0.1:9\"\n",
+    )
+    .expect("write inventory");
+    start(ServeConfig {
+        inventory,
+        listen: "127.0.0.1:0".parse().expect("addr"),
+        db: None,
+        retention: Duration::from_secs(86_400),
+        now: Arc::new(jiff::Timestamp::now),
+        pages: None,
+        subscribers: Vec::new(),
+        replica: "test".into(),
+        guard: None,
+        limits,
+    })
+    .await
+    .expect("floor starts")
+}
+
+/// Sends the start of a request head and then one header byte every 100 ms, until
+/// the server closes the connection; returns how long the server held it.
+fn drip_until_closed(addr: SocketAddr, give_up: Duration) -> Option<Duration> {
+    let start = Instant::now();
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .ok()?;
+    stream.write_all(b"GET /health HTTP/1.1\r\nX-Slow: ").ok()?;
+    let mut buf = [0u8; 256];
+    while start.elapsed() < give_up {
+        if stream.write_all(b"a").is_err() {
+            return Some(start.elapsed());
+        }
+        match stream.read(&mut buf) {
+            // Closed (0 bytes), reset, or an error status before closing.
+            Ok(_) => return Some(start.elapsed()),
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) if e.kind() == std::io::ErrorKind::TimedOut => {}
+            Err(_) => return Some(start.elapsed()),
+        }
+    }
+    None
+}
+
+/// `n` threads that drip header bytes and reconnect whenever they are dropped,
+/// until `stop` is set: the slow-loris load, held for as long as the test runs.
+fn slow_clients(
+    addr: SocketAddr,
+    n: usize,
+    stop: &Arc<AtomicBool>,
+) -> Vec<std::thread::JoinHandle<()>> {
+    (0..n)
+        .map(|_| {
+            let stop = Arc::clone(stop);
+            std::thread::spawn(move || {
+                while !stop.load(Ordering::Relaxed) {
+                    if drip_until_closed(addr, Duration::from_secs(30)).is_none() {
+                        std::thread::sleep(Duration::from_millis(50));
+                    }
+                }
+            })
+        })
+        .collect()
+}
+
+async fn health_latency(addr: SocketAddr) -> Duration {
+    let client = reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client");
+    let start = Instant::now();
+    let response = client
+        .get(format!("http://{addr}/health"))
+        .send()
+        .await
+        .expect("/health answers");
+    assert!(response.status().as_u16() < 600);
+    start.elapsed()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_client_dripping_header_bytes_is_dropped_at_the_header_read_timeout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let running = floor(dir.path(), limits).await;
+    let addr = running.addr;
+    let held =
+        tokio::task::spawn_blocking(move || drip_until_closed(addr, Duration::from_secs(10)))
+            .await
+            .expect("thread")
+            .expect("the server closes the connection");
+    assert!(
+        held >= Duration::from_millis(900) && held < Duration::from_secs(4),
+        "held {held:?} with a 1 s header-read timeout"
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_silent_connection_is_dropped_at_the_idle_timeout() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(60),
+        idle_timeout: Duration::from_secs(1),
+        ..Limits::default()
+    };
+    let running = floor(dir.path(), limits).await;
+    let addr = running.addr;
+    let held = tokio::task::spawn_blocking(move || {
+        let start = Instant::now();
+        let mut stream = TcpStream::connect(addr).expect("connect");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(10)))
+            .expect("timeout");
+        let mut buf = [0u8; 16];
+        let n = stream.read(&mut buf).unwrap_or(0);
+        assert_eq!(n, 0, "closed without an answer");
+        start.elapsed()
+    })
+    .await
+    .expect("thread");
+    assert!(
+        held >= Duration::from_millis(900) && held < Duration::from_secs(4),
+        "held {held:?} with a 1 s idle timeout"
+    );
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn health_answers_within_a_second_under_200_slow_clients() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let limits = Limits {
+        header_read_timeout: Duration::from_secs(2),
+        ..Limits::default()
+    };
+    let running = floor(dir.path(), limits).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    let threads = slow_clients(running.addr, 200, &stop);
+    // Give the slow clients time to connect and start dripping.
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..5 {
+        let took = health_latency(running.addr).await;
+        assert!(took < Duration::from_secs(1), "/health took {took:?}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    running.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn at_the_cap_slow_clients_are_evicted_and_health_answers_within_a_second() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let limits = Limits {
+        // Long enough that waiting for it would fail the assertion below.
+        header_read_timeout: Duration::from_secs(10),
+        idle_timeout: Duration::from_secs(60),
+        max_connections: 16,
+    };
+    let running = floor(dir.path(), limits).await;
+    let stop = Arc::new(AtomicBool::new(false));
+    // Twice the cap: every permit is held by a slow client at all times.
+    let threads = slow_clients(running.addr, 32, &stop);
+    tokio::time::sleep(Duration::from_millis(500)).await;
+    for _ in 0..5 {
+        let took = health_latency(running.addr).await;
+        // The oldest slow client makes room; nobody waits for the timeout.
+        assert!(took < Duration::from_secs(1), "/health took {took:?}");
+    }
+    stop.store(true, Ordering::Relaxed);
+    for t in threads {
+        let _ = t.join();
+    }
+    running.shutdown().await;
+}
