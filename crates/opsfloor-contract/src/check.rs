@@ -185,7 +185,9 @@ pub fn check_value(value: &Value) -> Received {
             },
         }),
     }
-    if !problems.is_empty() {
+    // An empty required name is a problem, but the document is still read (as the
+    // fast path does): its other fields are shown. Anything else means no document.
+    if problems.iter().any(|p| p.kind != ProblemKind::Empty) {
         return Received {
             document: None,
             problems,

@@ -179,7 +179,7 @@ proptest! {
     #[test]
     fn built_documents_are_valid_and_round_trip(
         k in kind(),
-        now_s in 631_152_000i64..2_240_000_000,
+        now_s in 631_170_000i64..2_240_000_000, // 1990-01-01 00:00 New York onward
         hb in prop::option::of(-100i64..1000),
         tick in prop::option::of(-100i64..1000),
         kill in any::<bool>(),
