@@ -21,7 +21,7 @@ fn inventory(dir: &Path) -> String {
     let path = dir.join("floor.toml");
     std::fs::write(
         &path,
-        "[floor]\ncalendar = \"always-open\"\n\n[[services]]\nname = \"md\"\nkind = \"marketdata\"\nurl = \"http://127.0.0.1:9\"\n",
+        "[floor]\ncalendar = \"XNYS\"\n\n[[services]]\nname = \"md\"\nkind = \"marketdata\"\nurl = \"http://127.0.0.1:9\"\n",
     )
     .expect("write inventory");
     path.display().to_string()
@@ -69,4 +69,28 @@ fn a_port_in_use_is_74() {
     let o = serve(&["--config", &config, "--no-history", "--listen", &addr]);
     assert_eq!(o.status.code(), Some(74), "{}", stderr(&o));
     assert!(stderr(&o).contains(&addr), "{}", stderr(&o));
+}
+
+#[test]
+fn a_clock_outside_the_calendar_is_65_never_a_guess() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let config = inventory(dir.path());
+    let report = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args(["report", "--config", &config, "--retries", "0", "--quiet"])
+        .args(["--now", "2042-06-01T00:00:00Z"])
+        .output()
+        .expect("run opsfloor report");
+    assert_eq!(report.status.code(), Some(65), "{}", stderr(&report));
+    assert!(
+        stderr(&report).contains("supported range"),
+        "{}",
+        stderr(&report)
+    );
+    let fleet = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
+        .args(["fleet", "--base-port", "0", "--now", "2042-06-01T00:00:00Z"])
+        .arg("--dir")
+        .arg(dir.path().join("control"))
+        .output()
+        .expect("run opsfloor fleet");
+    assert_eq!(fleet.status.code(), Some(65), "{}", stderr(&fleet));
 }

@@ -88,6 +88,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     }
     let (calendar, calendar_overrides) = fleet_calendar(args.calendar_overrides.as_deref())?;
     let clock = demo_clock(args.now.as_deref(), &calendar)?;
+    crate::cmd::serve_util::within_calendars(clock.now(), [&calendar])?;
     let dir = args
         .dir
         .clone()

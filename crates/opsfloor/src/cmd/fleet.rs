@@ -59,6 +59,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     config.inventory = args.write_inventory.clone();
     (config.calendar, config.calendar_overrides) =
         fleet_calendar(args.calendar_overrides.as_deref())?;
+    crate::cmd::serve_util::within_calendars(config.clock.now(), [&config.calendar])?;
     init_logging();
     runtime()?.block_on(async {
         let fleet = Fleet::start(config).await.map_err(|e| CliError::System(e.to_string()))?;

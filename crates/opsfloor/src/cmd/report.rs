@@ -223,6 +223,7 @@ fn report(args: &Args) -> Result<u8, Failure> {
     // Every venue of the inventory, with `[floor] calendar_overrides` applied.
     let calendars = opsfloor_server::overrides::calendars_for(&inventory)
         .map_err(|e| ConfigError(e.to_string()))?;
+    crate::cmd::serve_util::within_calendars(now, calendars.venues())?;
     let state = FloorState::evaluate(inventory, calendars, outcomes, now);
     let mut report = Report::of(&state, now);
     if let Some(path) = &args.since {

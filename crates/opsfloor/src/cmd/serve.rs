@@ -227,6 +227,13 @@ pub fn subscribers(alerting: Option<&Alerting>) -> Vec<Arc<dyn Subscriber>> {
 pub fn run(args: &Args) -> Result<u8, CliError> {
     let clock = clock(args.now.as_deref())?;
     inventory_exists(&args.config)?;
+    if args.now.is_some()
+        && let Ok(inventory) = opsfloor_inventory::load(&args.config)
+        && let Ok(calendars) = opsfloor_server::overrides::calendars_for(&inventory)
+    {
+        // (An unreadable inventory or overrides file is start()'s to report.)
+        crate::cmd::serve_util::within_calendars(clock.now(), calendars.venues())?;
+    }
     let guard = guard(args)?;
     init_logging_as(args.log_format);
     let (soft_before, soft_now) = raise_open_files();

@@ -72,6 +72,21 @@ pub fn clock(now: Option<&str>) -> Result<opsfloor_probe::Clock, CliError> {
     }
 }
 
+/// An instant every one of `calendars` can answer for, or exit 65 naming the
+/// calendar and its supported range: a mistyped year is an error, never a guess
+/// ("market closed; next open -").
+pub fn within_calendars<'a>(
+    now: jiff::Timestamp,
+    calendars: impl IntoIterator<Item = &'a opsfloor_contract::Calendar>,
+) -> Result<(), CliError> {
+    for calendar in calendars {
+        if let Err(e) = calendar.is_open(now) {
+            return Err(CliError::Data(format!("--now: {e}")));
+        }
+    }
+    Ok(())
+}
+
 /// `--calendar-overrides` of `fleet` and `demo`: the probes' NYSE calendar with the
 /// file's XNYS entries applied, and the file's absolute path for the written
 /// inventory (`[floor] calendar_overrides`), so the floor reads the same closures.
