@@ -509,10 +509,12 @@ fn fleet_command_runs_the_floor_and_writes_its_inventory() {
         !ports.contains("0"),
         "no member is listed on port 0: {text}"
     );
-    assert!(
-        child.stdout().contains(&format!("{}/ops/status", urls[0])),
-        "the banner prints the real URLs\n{}",
-        child.output()
+    // The banner comes after the inventory is written: wait for it, do not race it.
+    let first = format!("{}/ops/status", urls[0]);
+    child.wait_for(
+        "the banner prints the real URLs",
+        Duration::from_secs(20),
+        |c| c.stdout().contains(&first).then_some(()),
     );
 
     let o = opsfloor(&["fleet", "--scenario", "meteor-strike"], "");
