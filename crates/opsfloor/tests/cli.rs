@@ -614,3 +614,34 @@ fn serve_reloads_on_sighup_and_stops_cleanly_on_sigterm() {
         "{log}"
     );
 }
+
+#[test]
+fn logs_to_a_pipe_are_plain_text() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let inventory = dir.path().join("floor.toml");
+    std::fs::write(
+        &inventory,
+        "[floor]\ncalendar = \"always-open\"\n\n[[services]]\nname = \"a\"\nkind = \"ops\"\nurl = \"http://127.0.0.1:9\"\n",
+    )
+    .expect("write");
+    let mut command = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+    command
+        .args([
+            "serve",
+            "--no-history",
+            "--listen",
+            "127.0.0.1:0",
+            "--config",
+        ])
+        .arg(&inventory)
+        .env_remove("NO_COLOR");
+    let mut child = Spawned::new(command);
+    child.wait_for("a log line on stderr", Duration::from_secs(20), |c| {
+        c.stderr().contains("floor started").then_some(())
+    });
+    assert!(
+        !child.stderr().contains('\u{1b}'),
+        "no terminal escapes in a piped log:\n{}",
+        child.stderr()
+    );
+}

@@ -28,11 +28,17 @@ pub fn init_logging() {
 }
 
 /// Logs to stderr in `format`; `RUST_LOG` overrides the default level (`info`).
+/// Colours only on a terminal and never under `NO_COLOR`: a log file or a pipe
+/// gets plain text.
 pub fn init_logging_as(format: LogFormat) {
+    use std::io::IsTerminal;
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info"));
+    let colour = std::io::stderr().is_terminal()
+        && std::env::var_os("NO_COLOR").is_none_or(|v| v.is_empty());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
+        .with_ansi(colour)
         .with_writer(std::io::stderr);
     let _ = match format {
         LogFormat::Text => builder.try_init(),
