@@ -24,9 +24,10 @@
 //!   the floor's clock; nothing they cover alerts. A window opens and closes
 //!   without a transition, so while windows exist every subject is looked at
 //!   again each second.
-//! - **Market**: a service's own market is the floor's calendar for now; a
-//!   calendar that cannot answer counts as open, so a page is never downgraded
-//!   by a gap in the calendar.
+//! - **Market**: a service's own market is its own venue's calendar (its
+//!   `calendar`, else the floor's); the floor's market is open while any of its
+//!   venues is. A calendar that cannot answer counts as open, so a page is never
+//!   downgraded by a gap in the calendar.
 
 use std::collections::BTreeSet;
 use std::net::SocketAddr;
@@ -275,8 +276,20 @@ fn everything(view: &View<'_>) -> Vec<Observation> {
 }
 
 impl View<'_> {
-    fn market_open(&self) -> bool {
-        self.s.market_open_at(self.now).unwrap_or(true)
+    /// The floor's market: open while any of its venues is.
+    fn floor_market_open(&self) -> bool {
+        self.s
+            .calendars
+            .venues()
+            .any(|c| c.is_open(self.now).unwrap_or(true))
+    }
+
+    /// A service's own market.
+    fn service_market_open(&self, name: &str) -> bool {
+        self.s
+            .service_calendar(name)
+            .is_open(self.now)
+            .unwrap_or(true)
     }
 
     fn in_maintenance(&self, subject: &AlertSubject) -> bool {
@@ -298,7 +311,7 @@ fn floor_observation(view: &View<'_>) -> Option<Observation> {
         reasons: s.verdict.reason_codes.clone(),
         contributors: s.verdict.contributors.clone(),
         since: s.since,
-        market_open: view.market_open(),
+        market_open: view.floor_market_open(),
         dashboard_url: format!("{}/", view.base),
     })
 }
@@ -322,7 +335,7 @@ fn service_observation(view: &View<'_>, t: &Tracked) -> Option<Observation> {
         reasons: t.reason_codes.clone(),
         contributors: Vec::new(),
         since: t.since,
-        market_open: view.market_open(),
+        market_open: view.service_market_open(&t.name),
         dashboard_url: format!("{}/services/{}", view.base, t.name),
     })
 }
@@ -411,4 +424,38 @@ fn look_again(
         .collect();
     changes.extend(book.watchdog(dog.0, &dog.1, wall));
     changes
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use opsfloor_contract::calendar::VenueOverrides;
+    use opsfloor_engine::Calendars;
+
+    /// A Tokyo service's market is Tokyo's: at 15:00 UTC (10:00 New York, after
+    /// Tokyo's close) it is closed for the Tokyo service, open for the New York one
+    /// and for the floor.
+    #[test]
+    fn each_service_is_judged_by_its_own_market() {
+        let text = "[floor]\ncalendar = \"XNYS\"\n\n[[services]]\nname = \"ny\"\nkind = \"ops\"\nurl = \"http://10.0.0.1:1\"\n\n[[services]]\nname = \"tokyo\"\nkind = \"ops\"\nurl = \"http://10.0.0.2:1\"\ncalendar = \"XTKS\"\n";
+        let inventory = opsfloor_inventory::parse(
+            text,
+            "floor.toml".as_ref(),
+            opsfloor_inventory::Format::Toml,
+        )
+        .expect("inventory");
+        let calendars =
+            Calendars::for_inventory(&inventory, &VenueOverrides::default()).expect("calendars");
+        let now: Timestamp = "2026-01-07T15:00:00Z".parse().expect("instant");
+        let state = FloorState::new(inventory, calendars, &[], now);
+        let view = View {
+            s: &state,
+            now,
+            base: "http://floor",
+            windows: Arc::new(Vec::new()),
+        };
+        assert!(view.service_market_open("ny"));
+        assert!(!view.service_market_open("tokyo"));
+        assert!(view.floor_market_open());
+    }
 }
