@@ -177,29 +177,15 @@ impl Alertmanager {
             .map_err(|e| err(format!("cannot start {}: {e}", self.bin.display())))?;
         self.child = Some(child);
         self.port = port;
-        let deadline = Instant::now() + READY_DEADLINE;
-        loop {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                self.child = None;
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                if text.contains("address already in use") {
-                    return Ok(Some(text));
-                }
-                return Err(err(format!("alertmanager exited ({status}):\n{text}")));
-            }
-            if matches!(http_get(port, "/-/ready"), Ok((200, _))) {
-                return Ok(None);
-            }
-            if Instant::now() > deadline {
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(err(format!(
-                    "alertmanager not ready after {READY_DEADLINE:?}:\n{text}"
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+        let server = crate::ready::Server {
+            name: "alertmanager",
+            log: &log,
+            port_taken: "address already in use",
+            deadline: READY_DEADLINE,
+        };
+        crate::ready::wait_until_ready(&mut self.child, &server, || {
+            Ok(matches!(http_get(port, "/-/ready"), Ok((200, _))))
+        })
     }
 }
 

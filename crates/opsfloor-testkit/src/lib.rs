@@ -8,6 +8,7 @@
 
 mod alertmanager;
 mod postgres;
+mod ready;
 
 pub use alertmanager::{Alertmanager, MINIMAL_CONFIG};
 pub use postgres::{HarnessError, Postgres};

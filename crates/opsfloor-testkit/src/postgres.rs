@@ -13,7 +13,7 @@ use std::fmt;
 use std::path::PathBuf;
 use std::process::{Child, Command, Output, Stdio};
 use std::sync::atomic::{AtomicU32, Ordering};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 /// Where Debian installs each PostgreSQL version's programs.
 const DEBIAN_ROOT: &str = "/usr/lib/postgresql";
@@ -142,33 +142,20 @@ impl Postgres {
             .map_err(|e| err(format!("cannot start postgres: {e}")))?;
         self.child = Some(child);
         self.port = port;
-        let deadline = Instant::now() + READY_DEADLINE;
-        loop {
-            if let Some(child) = self.child.as_mut()
-                && let Ok(Some(status)) = child.try_wait()
-            {
-                self.child = None;
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                if text.contains("Address already in use") {
-                    return Ok(Some(text));
-                }
-                return Err(err(format!("postgres exited ({status}):\n{text}")));
-            }
-            let ready = Command::new(self.bin.join("pg_isready"))
-                .args(["-q", "-h", "127.0.0.1", "-p", &port.to_string()])
+        let (bin, port_text) = (self.bin.join("pg_isready"), port.to_string());
+        let server = crate::ready::Server {
+            name: "postgres",
+            log: &log,
+            port_taken: "Address already in use",
+            deadline: READY_DEADLINE,
+        };
+        crate::ready::wait_until_ready(&mut self.child, &server, || {
+            Command::new(&bin)
+                .args(["-q", "-h", "127.0.0.1", "-p", &port_text])
                 .status()
-                .map_err(|e| err(format!("pg_isready: {e}")))?;
-            if ready.success() {
-                return Ok(None);
-            }
-            if Instant::now() > deadline {
-                let text = std::fs::read_to_string(&log).unwrap_or_default();
-                return Err(err(format!(
-                    "postgres not ready after {READY_DEADLINE:?}:\n{text}"
-                )));
-            }
-            std::thread::sleep(Duration::from_millis(50));
-        }
+                .map(|s| s.success())
+                .map_err(|e| err(format!("pg_isready: {e}")))
+        })
     }
 
     /// The server's TCP port on 127.0.0.1.
