@@ -8,7 +8,9 @@
 use jiff::Timestamp;
 
 use crate::calendar::{Calendar, CalendarError};
-use crate::document::{AgentIdentity, Document, Endpoints, Heartbeat, Marketdata, Safety, Status};
+use crate::document::{
+    AgentIdentity, Document, Endpoints, Heartbeat, Market, Marketdata, Safety, Status,
+};
 use crate::kind::{ServiceKind, State};
 use crate::reason::ReasonCode;
 use crate::time::{Seconds, UtcTimestamp, age_seconds};
@@ -184,6 +186,12 @@ pub fn build_document(
         },
         marketdata,
         endpoints: config.endpoints.clone(),
+        market: Some(Market {
+            calendar: calendar.name().to_owned(),
+            is_open: market_is_open,
+            next_open_utc: calendar.next_open(now)?.map(UtcTimestamp),
+            next_close_utc: calendar.next_close(now)?.map(UtcTimestamp),
+        }),
     })
 }
 
@@ -265,10 +273,41 @@ mod tests {
             ..Observations::at(now)
         };
         let doc = build_document(&config, &obs, &Calendar::always_open()).expect("in range");
-        let built: serde_json::Value = serde_json::from_slice(&doc.to_json_bytes()).expect("json");
+        let mut built: serde_json::Value =
+            serde_json::from_slice(&doc.to_json_bytes()).expect("json");
+        // The seed predates the optional `market` extension; everything else matches.
+        let market = built
+            .as_object_mut()
+            .and_then(|o| o.remove("market"))
+            .expect("a built document says its market");
+        assert_eq!(
+            market,
+            serde_json::json!({"calendar": "always-open", "is_open": true,
+                               "next_open_utc": null, "next_close_utc": null})
+        );
         let seed: serde_json::Value =
             serde_json::from_str(include_str!("../tests/data/seed-example.json")).expect("seed");
         assert_eq!(built, seed);
+    }
+
+    #[test]
+    fn the_market_block_names_the_calendar_and_its_next_edges() {
+        let config = ServiceConfig::new(identity("tokyo-strategy", ServiceKind::Strategy));
+        // 2026-01-07 is a Wednesday; XTKS trades 09:00-11:30 and 12:30-15:30 Tokyo (UTC+9).
+        let now = ts("2026-01-07T01:00:00Z");
+        let xtks = Calendar::by_name("XTKS", &Default::default()).expect("XTKS");
+        let doc = build_document(&config, &Observations::at(now), &xtks).expect("in range");
+        let market = doc.market.expect("market block");
+        assert_eq!(market.calendar, "XTKS");
+        assert!(market.is_open);
+        assert_eq!(
+            market.next_close_utc,
+            Some(UtcTimestamp(ts("2026-01-07T02:30:00Z")))
+        );
+        assert_eq!(
+            market.next_open_utc,
+            Some(UtcTimestamp(ts("2026-01-07T03:30:00Z")))
+        );
     }
 
     #[test]

@@ -340,6 +340,15 @@ const DOCUMENT: &[Field] = &[
             opt("metrics", Shape::Text),
         ]),
     ),
+    opt(
+        "market",
+        Shape::Object(&[
+            req("calendar", Shape::Name),
+            req("is_open", Shape::Bool),
+            opt("next_open_utc", Shape::Time),
+            opt("next_close_utc", Shape::Time),
+        ]),
+    ),
 ];
 
 fn walk(

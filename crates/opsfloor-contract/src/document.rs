@@ -50,6 +50,32 @@ pub struct Document {
     /// Where the service's other endpoints live.
     #[serde(default, deserialize_with = "map_only::optional")]
     pub endpoints: Option<Endpoints>,
+    /// An optional extension: which calendar the service judged "market open" by
+    /// and what it found. Documents without it stay valid; omitted when absent.
+    #[serde(
+        default,
+        skip_serializing_if = "Option::is_none",
+        deserialize_with = "map_only::optional"
+    )]
+    pub market: Option<Market>,
+}
+
+/// `market` (an extension): the calendar behind the document's market-hours
+/// decisions, so a reader can tell a Tokyo service's closed market from an
+/// NYSE one's.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, JsonSchema)]
+pub struct Market {
+    /// The calendar's canonical name (`XNYS`, `XTKS`, `XNYS extended`, `always-open`).
+    #[schemars(length(min = 1))]
+    pub calendar: String,
+    /// The market was open when the document was built.
+    pub is_open: bool,
+    /// The next open after that instant; `null` for a 24/7 calendar.
+    #[serde(default)]
+    pub next_open_utc: Option<UtcTimestamp>,
+    /// The next close after that instant; `null` for a 24/7 calendar.
+    #[serde(default)]
+    pub next_close_utc: Option<UtcTimestamp>,
 }
 
 /// `agent_identity`: the agent's name, role and mode.

@@ -33,9 +33,11 @@ pub mod time;
 pub mod truth;
 
 pub use builder::{Identity, Observations, ServiceConfig, build_document};
-pub use calendar::{Calendar, CalendarError, MarketStatus, Session};
+pub use calendar::{Calendar, CalendarError, MarketStatus, Session, Sessions};
 pub use check::{MalformedJson, Problem, ProblemKind, Received, parse_document};
-pub use document::{AgentIdentity, Document, Endpoints, Heartbeat, Marketdata, Safety, Status};
+pub use document::{
+    AgentIdentity, Document, Endpoints, Heartbeat, Market, Marketdata, Safety, Status,
+};
 pub use kind::{ServiceKind, State};
 pub use reason::{ReasonCode, ReasonInfo, Severity, is_calm};
 pub use rollup::{Criticality, FloorRule, FloorVerdict, Member, rollup};

@@ -288,6 +288,8 @@ pub fn floor_document(s: &FloorState, now: Timestamp) -> Document {
             heartbeat: None,
             metrics: Some("/metrics".to_owned()),
         }),
+        // The floor has a market per venue: `/api/v1/floor` lists them.
+        market: None,
     }
 }
 

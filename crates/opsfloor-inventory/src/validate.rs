@@ -6,7 +6,7 @@
 
 use std::collections::HashMap;
 
-use opsfloor_contract::{Calendar, Criticality, ServiceKind};
+use opsfloor_contract::{Calendar, Criticality, ServiceKind, Sessions};
 
 use crate::checks::{base_url, unknown_key};
 use crate::error::Problems;
@@ -64,8 +64,9 @@ const FLOOR_KEYS: [&str; 8] = [
 
 /// Service keys after the name, the kind and the URL (the name's and the URL's
 /// keys differ by format).
-const SERVICE_KEYS: [&str; 9] = [
+const SERVICE_KEYS: [&str; 10] = [
     "calendar",
+    "sessions",
     "criticality",
     "replicas",
     "enabled",
@@ -85,7 +86,11 @@ pub(crate) fn inventory(
     schema: &Schema,
     problems: &mut Problems,
 ) -> (FloorSettings, Vec<ServiceEntry>, Sections) {
-    let mut v = Validator { schema, problems };
+    let mut v = Validator {
+        schema,
+        problems,
+        floor_calendar: FloorSettings::default().calendar,
+    };
     let empty = Vec::new();
     let entries = match &root.value {
         Value::Map(entries) => entries,
@@ -120,6 +125,7 @@ pub(crate) fn inventory(
         Some(e) => v.floor(&e.value),
         None => FloorSettings::default(),
     };
+    v.floor_calendar.clone_from(&floor.calendar);
     let services = match get(entries, schema.services) {
         Some(e) => v.services(&e.value),
         None => {
@@ -148,6 +154,8 @@ pub(crate) struct Sections {
 struct Validator<'a> {
     schema: &'a Schema,
     problems: &'a mut Problems,
+    /// `[floor] calendar` (canonical), the calendar of services that name none.
+    floor_calendar: String,
 }
 
 /// The first entry with this key.
@@ -256,6 +264,27 @@ impl Validator<'_> {
                         calendar_names()
                     ),
                 );
+                None
+            }
+        }
+    }
+
+    /// `sessions = "regular" | "extended"` on a service whose calendar is `own`:
+    /// the canonical name of the calendar it is judged by (`XNYS extended`).
+    fn sessions(&mut self, node: &Node, field: &str, own: &str) -> Option<String> {
+        let word = self.string(node, field)?;
+        let Some(hours) = Sessions::parse(&word) else {
+            self.problems.add(
+                node.pos,
+                field,
+                format!("unknown sessions {word:?}; expected \"regular\" or \"extended\""),
+            );
+            return None;
+        };
+        match Calendar::by_name_with(own, hours, &Default::default()) {
+            Ok(calendar) => Some(calendar.name().to_owned()),
+            Err(e) => {
+                self.problems.add(node.pos, field, e.to_string());
                 None
             }
         }
@@ -454,11 +483,21 @@ impl Validator<'_> {
             }),
         };
         let mut ok = criticality.is_some();
-        let calendar = optional(entries, "calendar").map(|n| {
+        let mut calendar = optional(entries, "calendar").map(|n| {
             let c = self.calendar(n, &field("calendar"));
             ok &= c.is_some();
             c
         });
+        if let Some(n) = optional(entries, "sessions")
+            && let Some(own) = calendar
+                .clone()
+                .unwrap_or(Some(self.floor_calendar.clone()))
+        {
+            match self.sessions(n, &field("sessions"), &own) {
+                Some(name) => calendar = Some(Some(name)),
+                None => ok = false,
+            }
+        }
         let replicas = optional(entries, "replicas").map(|n| {
             let r = self.int(n, &field("replicas"), 0, i64::MAX.into());
             ok &= r.is_some();

@@ -61,11 +61,56 @@ criticality = "high"
     assert_eq!(
         err(text),
         lines(&[
-            "inventory.toml:2:12: floor.calendar: unknown calendar \"lse\"; expected one of XNYS, XLON, XETR, XTKS, XHKG, XTSE, XASX, CMES, FX, always-open",
+            "inventory.toml:2:12: floor.calendar: unknown calendar \"lse\"; expected one of XNYS, XLON, XETR, XTKS, XHKG, XTSE, XASX, CMES, FX, XNYS extended, always-open",
             "inventory.toml:8:15: services[0].criticality: unknown criticality \"high\"; \
              expected one of critical, important, optional",
         ])
     );
+}
+
+#[test]
+fn extended_sessions_need_a_venue_that_defines_them() {
+    let text = r#"[[services]]
+name = "tokyo"
+kind = "strategy"
+url = "http://t"
+calendar = "XTKS"
+sessions = "extended"
+
+[[services]]
+name = "b"
+kind = "ops"
+url = "http://b"
+sessions = "overnight"
+"#;
+    assert_eq!(
+        err(text),
+        lines(&[
+            "inventory.toml:6:12: services[0].sessions: the XTKS calendar defines no extended hours; only XNYS does",
+            "inventory.toml:12:12: services[1].sessions: unknown sessions \"overnight\"; expected \"regular\" or \"extended\"",
+        ])
+    );
+}
+
+#[test]
+fn extended_sessions_name_the_extended_calendar() {
+    let text = r#"[[services]]
+name = "us-premarket"
+kind = "strategy"
+url = "http://p"
+sessions = "extended"
+
+[[services]]
+name = "us-regular"
+kind = "strategy"
+url = "http://r"
+calendar = "nyse"
+sessions = "regular"
+"#;
+    let inv = parse(text, Path::new("inventory.toml"), Format::Toml).expect("valid");
+    assert_eq!(inv.services[0].calendar.as_deref(), Some("XNYS extended"));
+    assert_eq!(inv.services[0].calendar_name(&inv.floor), "XNYS extended");
+    assert_eq!(inv.services[1].calendar.as_deref(), Some("XNYS"));
 }
 
 #[test]
@@ -146,7 +191,7 @@ port = 80
             "inventory.toml:1:1: title: unknown key \"title\"; expected one of services, floor, alerts, maintenance",
             "inventory.toml:4:1: floor.calender: unknown key \"calender\"; did you mean \"calendar\"?",
             "inventory.toml:10:1: services[0].critcality: unknown key \"critcality\"; did you mean \"criticality\"?",
-            "inventory.toml:11:1: services[0].port: unknown key \"port\"; expected one of name, kind, url, calendar, \
+            "inventory.toml:11:1: services[0].port: unknown key \"port\"; expected one of name, kind, url, calendar, sessions, \
              criticality, replicas, enabled, timeout_ms, status_path, failure_threshold, expected_endpoints, aliases",
         ])
     );

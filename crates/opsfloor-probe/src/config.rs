@@ -20,7 +20,9 @@
 //! | `EXECUTION_HALTED_FILE` | file whose first line engages the kill switch | none |
 //! | `OPS_HEARTBEAT_FILE` | file whose modification time is the last heartbeat (cron jobs) | none |
 //! | `OPS_ORDERS_PERMITTED` | flag: this deployment may execute orders | off |
-//! | `OPS_CALENDAR` | `nyse` or `always-open` | `nyse` |
+//! | `OPS_CALENDAR` | a calendar name (`XNYS`, `XTKS`, `CMES`, `FX`, `always-open`, ...; `nyse` is an alias) | `XNYS` |
+//! | `OPS_SESSIONS` | `regular` or `extended` (pre-market and after-hours count as open; XNYS only) | `regular` |
+//! | `OPS_CALENDAR_OVERRIDES` | the operators' overrides file, re-read when it changes | none |
 //!
 //! Flags accept `1 true yes on` / `0 false no off` in any case. An empty variable is
 //! unset. A malformed value is an error naming the variable, at startup.
@@ -28,8 +30,9 @@
 use std::path::PathBuf;
 
 use opsfloor_contract::calendar::Overrides;
-use opsfloor_contract::{Calendar, Identity, ServiceConfig, ServiceKind};
+use opsfloor_contract::{Calendar, CalendarError, Identity, ServiceConfig, ServiceKind, Sessions};
 
+use crate::calendar_file::CalendarFile;
 use crate::kill_switch::{KillSwitchSource, parse_flag};
 
 /// Everything a probe needs to know that does not change while it runs.
@@ -45,8 +48,10 @@ pub struct ProbeConfig {
     pub execution_replicas: Option<i64>,
     /// A file whose modification time counts as a heartbeat (for cron-style jobs).
     pub heartbeat_file: Option<PathBuf>,
-    /// The market calendar.
+    /// The market calendar (at start, with the overrides file applied).
     pub calendar: Calendar,
+    /// The overrides file to keep `calendar` in step with, if one is named.
+    pub calendar_file: Option<CalendarFile>,
 }
 
 /// A variable with a value the probe cannot use.
@@ -71,6 +76,7 @@ impl ProbeConfig {
             execution_replicas: None,
             heartbeat_file: None,
             calendar: Calendar::nyse(),
+            calendar_file: None,
         }
     }
 
@@ -128,16 +134,46 @@ impl ProbeConfig {
             file: vars.optional("EXECUTION_HALTED_FILE").map(PathBuf::from),
         };
         config.heartbeat_file = vars.optional("OPS_HEARTBEAT_FILE").map(PathBuf::from);
-        if let Some(name) = vars.optional("OPS_CALENDAR") {
-            config.calendar =
-                Calendar::by_name(&name, &Overrides::default()).map_err(|e| ConfigError {
-                    variable: "OPS_CALENDAR",
-                    value: Some(name.clone()),
-                    problem: e.to_string(),
-                })?;
-        }
+        calendar(&vars, &mut config)?;
         Ok(config)
     }
+}
+
+/// `OPS_CALENDAR`, `OPS_SESSIONS` and `OPS_CALENDAR_OVERRIDES`.
+fn calendar<F: Fn(&str) -> Option<String>>(
+    vars: &Vars<'_, F>,
+    config: &mut ProbeConfig,
+) -> Result<(), ConfigError> {
+    let name = vars.optional("OPS_CALENDAR");
+    let hours = match vars.optional("OPS_SESSIONS") {
+        None => Sessions::Regular,
+        Some(word) => Sessions::parse(&word)
+            .ok_or_else(|| vars.bad("OPS_SESSIONS", word, "expected regular or extended"))?,
+    };
+    let base = name.as_deref().unwrap_or("XNYS");
+    config.calendar = Calendar::by_name_with(base, hours, &Overrides::default()).map_err(|e| {
+        let variable = if matches!(e, CalendarError::NoExtendedHours(_)) {
+            "OPS_SESSIONS"
+        } else {
+            "OPS_CALENDAR"
+        };
+        ConfigError {
+            variable,
+            value: vars.optional(variable),
+            problem: e.to_string(),
+        }
+    })?;
+    if let Some(path) = vars.optional("OPS_CALENDAR_OVERRIDES") {
+        let file = CalendarFile {
+            path: PathBuf::from(&path),
+            calendar: config.calendar.name().to_owned(),
+        };
+        config.calendar = file
+            .load()
+            .map_err(|problem| vars.bad("OPS_CALENDAR_OVERRIDES", path, &problem))?;
+        config.calendar_file = Some(file);
+    }
+    Ok(())
 }
 
 /// Typed access to variables, each error naming its variable.
@@ -299,5 +335,44 @@ mod tests {
         );
         let e = config(&[("SERVICE_NAME", " ")]).expect_err("empty name");
         assert_eq!(e.to_string(), "SERVICE_NAME: is required and not set");
+    }
+
+    #[test]
+    fn calendars_sessions_and_the_overrides_file() {
+        let c = config(&[("OPS_CALENDAR", "xtks")]).expect("valid");
+        assert_eq!(c.calendar.name(), "XTKS");
+        assert!(c.calendar_file.is_none());
+        let c = config(&[("OPS_SESSIONS", "extended")]).expect("valid");
+        assert_eq!(c.calendar.name(), "XNYS extended");
+        let e = config(&[("OPS_CALENDAR", "XTKS"), ("OPS_SESSIONS", "extended")])
+            .expect_err("XTKS has no extended hours");
+        assert_eq!(e.variable, "OPS_SESSIONS");
+        assert!(e.to_string().contains("XTKS"), "{e}");
+        let e = config(&[("OPS_SESSIONS", "overnight")]).expect_err("bad word");
+        assert_eq!(e.variable, "OPS_SESSIONS");
+
+        let dir = tempfile::tempdir().expect("tmp");
+        let path = dir.path().join("overrides.toml");
+        std::fs::write(
+            &path,
+            "[[closures]]\ncalendar = \"XTKS\"\ndate = \"1900-01-02\"\n",
+        )
+        .expect("write");
+        let file = path.to_string_lossy().into_owned();
+        let e = config(&[("OPS_CALENDAR_OVERRIDES", &file)]).expect_err("bad file");
+        assert_eq!(e.variable, "OPS_CALENDAR_OVERRIDES");
+        assert!(e.problem.contains("overrides.toml:"), "{e}");
+        std::fs::write(
+            &path,
+            "[[closures]]\ncalendar = \"XNYS\"\ndate = \"2026-01-07\"\n",
+        )
+        .expect("write");
+        let c = config(&[("OPS_CALENDAR_OVERRIDES", &file)]).expect("valid");
+        let at: jiff::Timestamp = "2026-01-07T15:00:00Z".parse().expect("ts");
+        assert!(
+            !c.calendar.is_open(at).expect("in range"),
+            "the closure applies at start"
+        );
+        assert_eq!(c.calendar_file.expect("kept").calendar, "XNYS");
     }
 }

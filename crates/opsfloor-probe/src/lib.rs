@@ -24,12 +24,14 @@
 //! with `OPS_HEARTBEAT_FILE` set, and end the job with `touch` on that file (see the
 //! README's "Ingest jobs").
 
+pub mod calendar_file;
 pub mod clock;
 pub mod config;
 mod http;
 pub mod kill_switch;
 mod probe;
 
+pub use calendar_file::CalendarFile;
 pub use clock::Clock;
 pub use config::{ConfigError, ProbeConfig};
 pub use kill_switch::KillSwitchSource;

@@ -9,6 +9,7 @@ use opsfloor_contract::{
     Calendar, CalendarError, Document, Observations, ServiceConfig, build_document,
 };
 
+use crate::calendar_file::LiveCalendar;
 use crate::clock::Clock;
 use crate::config::{ConfigError, ProbeConfig};
 use crate::kill_switch::KillSwitch;
@@ -29,7 +30,7 @@ pub struct Probe {
 #[derive(Debug)]
 struct Inner {
     service: ServiceConfig,
-    calendar: Calendar,
+    calendar: LiveCalendar,
     clock: Clock,
     kill_switch: KillSwitch,
     heartbeat_file: Option<PathBuf>,
@@ -61,7 +62,7 @@ impl Probe {
         let inner = Inner {
             started: clock.now(),
             service: config.service,
-            calendar: config.calendar,
+            calendar: LiveCalendar::new(config.calendar, config.calendar_file),
             clock,
             kill_switch: KillSwitch::new(config.kill_switch),
             heartbeat_file: config.heartbeat_file,
@@ -80,6 +81,11 @@ impl Probe {
     /// The service's static configuration.
     pub fn config(&self) -> &ServiceConfig {
         &self.inner.service
+    }
+
+    /// The market calendar in force now (the overrides file re-read when it changed).
+    pub fn calendar(&self) -> Calendar {
+        self.inner.calendar.current()
     }
 
     /// The probe's clock.
@@ -174,7 +180,7 @@ impl Probe {
         build_document(
             &self.inner.service,
             &self.observations_at(now),
-            &self.inner.calendar,
+            &self.inner.calendar.current(),
         )
     }
 

@@ -52,6 +52,43 @@ pub use overrides::{ClosureOverride, EarlyCloseOverride, Overrides};
 pub use overrides_file::{OverridesFileError, OverridesProblem, VenueOverrides};
 pub use table::Exchange;
 
+/// Which hours of a venue count as open: its regular sessions (the default), or
+/// its extended hours (pre-market and after-hours, for XNYS 04:00 to 20:00 New
+/// York time on full trading days) for a service that trades them.
+#[derive(
+    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
+)]
+#[serde(rename_all = "lowercase")]
+pub enum Sessions {
+    /// The regular sessions only.
+    #[default]
+    Regular,
+    /// Extended hours around every full regular session.
+    Extended,
+}
+
+impl Sessions {
+    /// Parses `regular` or `extended` (case-insensitively), as the inventory's
+    /// `sessions` key and the probe's `OPS_SESSIONS` write it.
+    pub fn parse(text: &str) -> Option<Sessions> {
+        if text.eq_ignore_ascii_case("regular") {
+            Some(Sessions::Regular)
+        } else if text.eq_ignore_ascii_case("extended") {
+            Some(Sessions::Extended)
+        } else {
+            None
+        }
+    }
+
+    /// The word the inventory and the API use: `regular` or `extended`.
+    pub const fn as_str(self) -> &'static str {
+        match self {
+            Sessions::Regular => "regular",
+            Sessions::Extended => "extended",
+        }
+    }
+}
+
 /// One regular session.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Hash)]
 pub struct Session {
@@ -146,6 +183,9 @@ pub enum CalendarError {
     /// The time-zone database failed (should not happen with the bundled database).
     #[error("time zone: {0}")]
     TimeZone(String),
+    /// Extended hours were asked of a venue that defines none.
+    #[error("the {0} calendar defines no extended hours; only XNYS does")]
+    NoExtendedHours(&'static str),
     /// `from` is after `to` in a range query.
     #[error("the range {from} to {to} is empty: `from` is after `to`")]
     EmptyRange {
@@ -194,6 +234,19 @@ impl Calendar {
         registry::by_name(name, overrides)
     }
 
+    /// The built-in calendar `name` (as [`Calendar::by_name`]) with `hours`:
+    /// `("XNYS", Extended)` is the `XNYS extended` calendar.
+    ///
+    /// # Errors
+    /// An unknown name, or extended hours of a venue that defines none.
+    pub fn by_name_with(
+        name: &str,
+        hours: Sessions,
+        overrides: &Overrides,
+    ) -> Result<Calendar, CalendarError> {
+        registry::by_name_with(name, hours, overrides)
+    }
+
     /// Every built-in calendar, in listing order (the exchanges, then `FX` and
     /// `always-open`).
     pub fn builtins() -> Result<Vec<Calendar>, CalendarError> {
@@ -217,6 +270,23 @@ impl Calendar {
         match self {
             Calendar::Exchange(e) => e.name,
             Calendar::AlwaysOpen => registry::ALWAYS_OPEN,
+        }
+    }
+
+    /// The venue's MIC (`XNYS` for `XNYS extended` too), `FX` or `always-open`:
+    /// what a status document's `market.calendar` names.
+    pub fn venue(&self) -> &'static str {
+        match self {
+            Calendar::Exchange(e) => e.mic,
+            Calendar::AlwaysOpen => registry::ALWAYS_OPEN,
+        }
+    }
+
+    /// Regular sessions or extended hours.
+    pub fn hours(&self) -> Sessions {
+        match self {
+            Calendar::Exchange(e) => e.hours,
+            Calendar::AlwaysOpen => Sessions::Regular,
         }
     }
 

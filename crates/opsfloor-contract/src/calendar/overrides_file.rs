@@ -127,7 +127,7 @@ impl VenueOverrides {
                 name.get_ref(),
                 &Overrides::default(),
             ) {
-                Ok(c) => Some(c.name()),
+                Ok(c) => Some(c.venue()),
                 Err(e) => {
                     problems.push(OverridesProblem {
                         line: line_of(name.span().start),
@@ -192,13 +192,17 @@ impl VenueOverrides {
     }
 
     /// The calendar `name` (any name or alias) with this file's overrides applied.
+    /// An extended-hours calendar (`XNYS extended`) takes its venue's overrides.
     ///
     /// # Errors
     /// An unknown calendar name.
     pub fn calendar(&self, name: &str) -> Result<Calendar, CalendarError> {
         let plain = Calendar::by_name(name, &Overrides::default())?;
-        Ok(match self.venues.get(plain.name()) {
-            Some((_, with)) => with.clone(),
+        Ok(match self.venues.get(plain.venue()) {
+            Some((_, with)) if with.hours() == plain.hours() => with.clone(),
+            // The overrides were checked against the regular sessions, which an
+            // extended day contains, so they apply here too.
+            Some((overrides, _)) => Calendar::by_name(name, overrides)?,
             None => plain,
         })
     }

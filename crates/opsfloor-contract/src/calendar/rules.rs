@@ -28,6 +28,17 @@ pub trait Venue: Sync + Send + std::fmt::Debug {
     /// The usual local time of an early close on `day`, used by operator overrides
     /// that give no time.
     fn early_close(&self, day: Date) -> Time;
+    /// The extended hours (pre-market and after-hours, the regular session inside
+    /// them) that a full regular session `regular` sits in, local. `None`, the
+    /// default, when the venue defines no extended hours.
+    fn extended(&self, _regular: Hours) -> Option<Hours> {
+        None
+    }
+    /// The name of the venue's extended-hours calendar (`XNYS extended`), by which
+    /// it is found like any other; `None` when [`Venue::extended`] defines none.
+    fn extended_name(&self) -> Option<&'static str> {
+        None
+    }
 }
 
 /// What a venue's rules say about one date.

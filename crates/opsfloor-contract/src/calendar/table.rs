@@ -14,13 +14,18 @@ use jiff::civil::{Date, DateTime, Time};
 use jiff::tz::{Offset, TimeZone};
 
 use super::rules::{Hours, Rule, Venue, add_days};
-use super::{Break, CalendarError, Overrides, Session};
+use super::{Break, CalendarError, Overrides, Session, Sessions};
 use crate::time::floor_seconds;
 
 /// A venue's calendar: its sessions over the supported range, precomputed.
 #[derive(Debug)]
 pub struct Exchange {
+    /// The calendar's canonical name: the MIC, or the extended calendar's name.
     pub(super) name: &'static str,
+    /// The venue's MIC (the same as `name` for regular sessions).
+    pub(super) mic: &'static str,
+    /// Regular sessions only, or extended hours around full sessions.
+    pub(super) hours: Sessions,
     pub(super) tz: TimeZone,
     pub(super) first: Date,
     pub(super) last: Date,
@@ -39,10 +44,14 @@ fn tz_err(e: jiff::Error) -> CalendarError {
 }
 
 impl Exchange {
-    /// Precomputes `venue`'s sessions with `overrides` applied.
+    /// Precomputes `venue`'s sessions with `overrides` applied, and with
+    /// `Sessions::Extended` each full trading day widened to the venue's extended
+    /// hours (a day closing early, by rule or by override, keeps its regular hours).
+    /// The caller checks that an extended venue defines extended hours.
     pub(super) fn build(
         venue: &dyn Venue,
         overrides: &Overrides,
+        hours: Sessions,
     ) -> Result<Exchange, CalendarError> {
         let tz = TimeZone::get(venue.zone()).map_err(tz_err)?;
         let (first, last) = venue.supported();
@@ -53,7 +62,14 @@ impl Exchange {
         let mut clock = LocalClock::new(&tz);
         let mut day = first;
         while day <= last {
-            match overrides.apply(venue, day, venue.rule(day))? {
+            let mut rule = overrides.apply(venue, day, venue.rule(day))?;
+            if let (Sessions::Extended, Rule::Session(regular)) = (hours, rule)
+                && !regular.early
+                && let Some(wider) = venue.extended(regular)
+            {
+                rule = Rule::Session(wider);
+            }
+            match rule {
                 Rule::Weekend => {}
                 Rule::Holiday(name) => {
                     let name = overrides.closure_note(day).unwrap_or(name);
@@ -74,7 +90,12 @@ impl Exchange {
         let end = floor_seconds(midnight(add_days(last, 1))?);
         let spans = spans_of(&sessions);
         Ok(Exchange {
-            name: venue.name(),
+            name: match hours {
+                Sessions::Regular => venue.name(),
+                Sessions::Extended => venue.extended_name().unwrap_or(venue.name()),
+            },
+            mic: venue.name(),
+            hours,
             tz,
             first,
             last,

@@ -48,7 +48,24 @@ impl Venue for Xnys {
     fn early_close(&self, day: Date) -> Time {
         early_close_time(day.year())
     }
+    /// Pre-market from 04:00 and after-hours to 20:00, New York time, as the
+    /// consolidated US equity market trades them.
+    fn extended(&self, regular: Hours) -> Option<Hours> {
+        Some(Hours {
+            open: EXTENDED_OPEN,
+            close: EXTENDED_CLOSE,
+            ..regular
+        })
+    }
+    fn extended_name(&self) -> Option<&'static str> {
+        Some("XNYS extended")
+    }
 }
+
+/// The pre-market open, local time.
+const EXTENDED_OPEN: Time = time(4, 0, 0, 0);
+/// The after-hours close, local time.
+const EXTENDED_CLOSE: Time = time(20, 0, 0, 0);
 
 /// The regular open, local time.
 const OPEN: Time = time(9, 30, 0, 0);
