@@ -15,6 +15,7 @@
 //! | `CMES` | CME Globex equity and interest-rate futures | America/Chicago | 2000–2035 |
 //! | `FX` | spot FX, Sunday 17:00 to Friday 17:00 | America/New_York | 1990–2040 |
 //! | `always-open` | 24/7 | UTC | every date |
+//! | `XNYS extended` | XNYS with pre-market and after-hours, 04:00–20:00 on full days ([`Sessions::Extended`]) | America/New_York | 1990–2040 |
 //!
 //! A query outside a calendar's supported range is an error, never a guess.
 //! The exchanges' sessions match the Apache-2.0 `exchange_calendars` package
@@ -55,10 +56,7 @@ pub use table::Exchange;
 /// Which hours of a venue count as open: its regular sessions (the default), or
 /// its extended hours (pre-market and after-hours, for XNYS 04:00 to 20:00 New
 /// York time on full trading days) for a service that trades them.
-#[derive(
-    Debug, Clone, Copy, Default, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize,
-)]
-#[serde(rename_all = "lowercase")]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum Sessions {
     /// The regular sessions only.
     #[default]
