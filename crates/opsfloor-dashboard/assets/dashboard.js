@@ -44,6 +44,13 @@
     } catch (e) { return ''; }
     return p.weekday + ' ' + p.day + ' ' + p.month + ' ' + p.hour + ':' + p.minute + ' ' + p.timeZoneName;
   }
+  // `21:00`, or `Thu 09:30` when not today, in the viewer's own zone.
+  function yourTime(iso, t) {
+    var at = new Date(iso), today = new Date(t);
+    var hm = pad(at.getHours()) + ':' + pad(at.getMinutes());
+    if (at.toDateString() === today.toDateString()) return hm;
+    return at.toLocaleDateString('en-US', { weekday: 'short' }) + ' ' + hm;
+  }
   function utcLong(iso) { return iso.replace('T', ' ').replace('Z', ' UTC'); }
   function setText(el, text) { if (el && el.textContent !== text) el.textContent = text; }
   function setClass(el, cls) { if (el && el.className !== cls) el.className = cls; }
@@ -52,16 +59,24 @@
   var model = null; // name -> service view, once the stream has sent a snapshot
   var rows = new Map();
   var lastMarketFetch = 0;
+  function hhmm(ms) { return new Date(ms).toISOString().slice(11, 16) + ' UTC'; }
   function tick() {
     var t = now();
+    var sim = q('#sim-clock');
+    if (sim) {
+      setText(q('.sim-floor', sim), hhmm(t));
+      setText(q('.sim-real', sim), hhmm(Date.now()));
+    }
     document.querySelectorAll('.count[data-at]').forEach(function (el) {
       var left = Math.floor((Date.parse(el.getAttribute('data-at')) - t) / 1000);
       setText(el, 'in ' + countdown(left));
       if (left <= 0 && model && t - lastMarketFetch > 5000) { lastMarketFetch = t; refresh(); }
     });
     document.querySelectorAll('.m-local[data-at]').forEach(function (el) {
-      setText(el, 'Your time: ' + dayTime(el.getAttribute('data-at')));
+      var verb = q('#market .m-verb');
+      setText(el, (verb ? verb.textContent + ' ' : '') + yourTime(el.getAttribute('data-at'), t) + ' your time');
     });
+    setText(q('.foot .f-now'), utcLong(new Date(t).toISOString().slice(0, 19) + 'Z'));
     var since = q('#banner time');
     if (since) setText(q('.b-for'), 'for ' + span(secsSince(since.getAttribute('datetime'), t)));
     if (model) {
@@ -72,6 +87,36 @@
         setText(tr.cells[4], pollText(v, t));
       });
     }
+  }
+
+  // The floor page's filters: kind (the row's group), state (the row's class),
+  // criticality (its cell) and a name search, over the rows already on the page.
+  var applyFilter = function () {};
+  var filterBox = document.getElementById('filters');
+  if (filterBox) {
+    var fKind = q('#f-kind'), fState = q('#f-state'), fCrit = q('#f-crit'), fName = q('#f-name');
+    applyFilter = function () {
+      var k = fKind.value, s = fState.value, c = fCrit.value, n = fName.value.trim().toLowerCase();
+      var shown = 0, total = 0;
+      document.querySelectorAll('table.services tbody').forEach(function (tb) {
+        var any = false, kindOk = !k || tb.getAttribute('data-kind') === k;
+        tb.querySelectorAll('tr:not(.g)').forEach(function (tr) {
+          var a = q('th a', tr);
+          var ok = kindOk && (!s || tr.classList.contains(s)) &&
+            (!c || (tr.cells[6] && tr.cells[6].textContent === c)) &&
+            (!n || (a && a.textContent.toLowerCase().indexOf(n) >= 0));
+          total += 1;
+          if (ok) { shown += 1; any = true; }
+          if (tr.hidden === ok) tr.hidden = !ok;
+        });
+        if (tb.hidden === any) tb.hidden = !any;
+      });
+      setText(q('#f-count'), shown === total ? '' : 'Showing ' + shown + ' of ' + total + ' services');
+    };
+    [fKind, fState, fCrit].forEach(function (el) { el.addEventListener('change', applyFilter); });
+    fName.addEventListener('input', applyFilter);
+    filterBox.hidden = false;
+    applyFilter();
   }
 
   var vocabEl = document.getElementById('vocabulary');
@@ -96,6 +141,13 @@
     if (asleep(state, codes)) return vocab.asleep.note;
     if (!codes.length) return fallback;
     return codes.map(function (c) { return vocab.reasons[c] || c; }).join('; ');
+  }
+  // As the server's floor_reason_text: "No service answered" when none did.
+  function floorReason(state, codes) {
+    var none = model && model.size > 0 && codes.indexOf('UNREACHABLE') >= 0;
+    if (none) model.forEach(function (v) { if (v.status.reason_codes.indexOf('UNREACHABLE') < 0) none = false; });
+    if (!none || asleep(state, codes)) return reasonText(state, codes, vocab.ok_floor);
+    return codes.map(function (c) { return c === 'UNREACHABLE' ? vocab.none_answered : (vocab.reasons[c] || c); }).join('; ');
   }
   function pollText(v, t) {
     if (v.consecutive_failures > 0) {
@@ -147,7 +199,7 @@
     q('#banner').setAttribute('data-state', state);
     setText(q('.b-word'), l.word);
     setText(q('.b-codes'), codes.join(', '));
-    setText(q('.b-reason'), reasonText(state, codes, vocab.ok_floor));
+    setText(q('.b-reason'), floorReason(state, codes));
     var time = q('#banner time');
     if (time.getAttribute('datetime') !== since) {
       time.setAttribute('datetime', since);
@@ -225,6 +277,7 @@
     model = next;
     list.forEach(function (v) { paintRow(rows.get(v.service_name), v, t); });
     paintCounts();
+    applyFilter();
   }
 
   // At most one refresh in flight and one every two seconds, however busy the stream.
@@ -239,8 +292,8 @@
         fetch('/api/v1/services', { cache: 'no-store' }).then(function (r) { return r.json(); })
       ]).then(function (both) {
         timer = null;
-        applyFloor(both[0]);
         applyServices(both[1].services);
+        applyFloor(both[0]);
       }).catch(function () { timer = null; /* the stream's reconnect brings a snapshot */ });
     }, wait);
   }
@@ -252,8 +305,8 @@
   stream.addEventListener('snapshot', function (e) {
     var d = JSON.parse(e.data);
     skew = Date.parse(d.floor.floor.status.last_updated_utc) - Date.now();
-    applyFloor(d.floor);
     applyServices(d.services);
+    applyFloor(d.floor);
   });
   stream.addEventListener('transition', function (e) {
     var tr = JSON.parse(e.data), t = now();
@@ -268,6 +321,7 @@
       v.since = tr.at;
       paintRow(rows.get(tr.service), v, t);
       paintCounts();
+      applyFilter();
     }
     refresh(); // since, last poll and latency: from the API
   });

@@ -54,6 +54,49 @@ pub struct Viewer {
     pub history_problem: Option<String>,
     /// Among replicas: "replica b, leader a".
     pub replica_note: Option<String>,
+    /// The floor runs on a simulated clock (`--now`): both clocks, for the badge.
+    pub simulated: Option<SimClock>,
+}
+
+/// How far the floor's clock may drift from the real one before the pages call it
+/// simulated. The floor's clock is a plain function of time (`ServeConfig::now`), so
+/// the pages tell a `--now` clock from the system one by how far apart they are.
+pub const SIMULATED_AFTER_SECONDS: i64 = 60;
+
+/// The badge every page carries while the floor runs on a simulated clock:
+/// "Simulated clock: 15:00 UTC (real time 06:12 UTC)".
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SimClock {
+    /// The floor's (simulated) time, `15:00 UTC`.
+    pub floor: String,
+    /// The real time, `06:12 UTC`.
+    pub real: String,
+    /// Both in full, for the badge's title.
+    pub title: String,
+}
+
+impl SimClock {
+    /// The badge when the floor's clock `floor` is more than
+    /// [`SIMULATED_AFTER_SECONDS`] away from the real clock `real`; else `None`.
+    pub fn of(floor: Timestamp, real: Timestamp) -> Option<SimClock> {
+        let apart = (floor.as_second() - real.as_second()).abs();
+        (apart > SIMULATED_AFTER_SECONDS).then(|| SimClock {
+            floor: utc_hh_mm(floor),
+            real: utc_hh_mm(real),
+            title: format!(
+                "The floor's clock reads {}; this machine's reads {}",
+                utc_long(floor),
+                utc_long(real)
+            ),
+        })
+    }
+}
+
+/// `15:00 UTC`.
+fn utc_hh_mm(t: Timestamp) -> String {
+    t.to_zoned_datetime(jiff::tz::TimeZone::UTC)
+        .strftime("%H:%M UTC")
+        .to_string()
 }
 
 /// The layout's data.
@@ -71,6 +114,8 @@ pub struct Chrome {
     pub history_problem: Option<String>,
     /// In the footer among replicas: "replica b, leader a".
     pub replica_note: Option<String>,
+    /// The simulated clock's badge, on every page while the floor runs on `--now`.
+    pub simulated: Option<SimClock>,
     /// Refresh every 10 s when scripts are off.
     pub refresh: bool,
     /// The floor's clock when the page was rendered (RFC 3339), for the script.
@@ -111,6 +156,7 @@ impl Chrome {
             kiosk: viewer.kiosk,
             history_problem: viewer.history_problem.clone(),
             replica_note: viewer.replica_note.clone(),
+            simulated: viewer.simulated.clone(),
             refresh: page == Page::Floor,
             now_iso: format_timestamp(now),
             now_text: utc_long(now),
@@ -138,5 +184,29 @@ impl Chrome {
             ],
             version: env!("CARGO_PKG_VERSION"),
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_clock_far_from_the_real_one_is_simulated() {
+        let real: Timestamp = "2026-12-02T06:12:30Z".parse().expect("instant");
+        let floor: Timestamp = "2026-12-02T15:00:05Z".parse().expect("instant");
+        let badge = SimClock::of(floor, real).expect("simulated");
+        assert_eq!(badge.floor, "15:00 UTC");
+        assert_eq!(badge.real, "06:12 UTC");
+        assert!(badge.title.contains("2026-12-02 15:00:05 UTC"));
+        // Within a minute of the real clock: the system clock, no badge.
+        let near = real
+            .checked_add(jiff::SignedDuration::from_secs(59))
+            .expect("instant");
+        assert_eq!(SimClock::of(near, real), None);
+        let behind = real
+            .checked_sub(jiff::SignedDuration::from_secs(61))
+            .expect("instant");
+        assert!(SimClock::of(behind, real).is_some());
     }
 }

@@ -4,16 +4,16 @@
 
 use askama::Template;
 use jiff::Timestamp;
-use opsfloor_contract::State;
 use opsfloor_contract::time::format_timestamp;
+use opsfloor_contract::{ReasonCode, State};
 use opsfloor_engine::FloorState;
 use opsfloor_engine::view::{FloorView, ServiceView};
 
 use crate::chrome::{Chrome, Page, Viewer};
 use crate::clock::{Market, Zone, instant, seconds_between, utc_long};
 use crate::words::{
-    OK_FLOOR, OK_SERVICE, ago, codes_text, group, look, millis, reason_text, service_href, span,
-    vocabulary_json,
+    OK_FLOOR, OK_SERVICE, ago, codes_text, floor_reason_text, group, look, millis, reason_text,
+    service_href, span, vocabulary_json,
 };
 
 /// What the floor page is rendered from: the views, taken under the floor's lock.
@@ -157,7 +157,12 @@ fn banner(s: &Snapshot, now: Timestamp) -> Banner {
         word: l.word,
         state: status.state.as_str(),
         codes: codes_text(&status.reason_codes),
-        reason: reason_text(status.state, &status.reason_codes, OK_FLOOR),
+        reason: floor_reason_text(
+            status.state,
+            &status.reason_codes,
+            OK_FLOOR,
+            all_unreachable(&s.services),
+        ),
         contributors: contributors(&s.floor.contributors),
         since_iso: format_timestamp(since),
         since_zoned: if s.zone.is_utc() {
@@ -169,6 +174,14 @@ fn banner(s: &Snapshot, now: Timestamp) -> Banner {
         since_for: format!("for {}", span(seconds_between(since, now))),
         counts: counts(&s.floor),
     }
+}
+
+/// True when the inventory has services and every one of them is UNREACHABLE.
+pub fn all_unreachable(services: &[ServiceView]) -> bool {
+    !services.is_empty()
+        && services
+            .iter()
+            .all(|v| v.status.reason_codes.contains(&ReasonCode::Unreachable))
 }
 
 /// The row for one service at `now`.

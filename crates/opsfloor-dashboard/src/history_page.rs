@@ -67,10 +67,34 @@ pub struct Share {
     pub bar: String,
 }
 
+/// One of the windows the page offers (a day, 7 days, 30 days).
+#[derive(Debug, Clone)]
+pub struct Window {
+    /// `?days=`.
+    pub days: i64,
+    /// `7 days`.
+    pub label: &'static str,
+    /// It is the window shown (`aria-current` and a visible mark).
+    pub current: bool,
+}
+
+/// The windows offered, the one showing `days` marked current.
+pub fn windows(days: i64) -> Vec<Window> {
+    [(1, "day"), (7, "7 days"), (30, "30 days")]
+        .into_iter()
+        .map(|(d, label)| Window {
+            days: d,
+            label,
+            current: d == days,
+        })
+        .collect()
+}
+
 #[derive(Template)]
 #[template(path = "history.html")]
 struct HistoryPage {
     chrome: Chrome,
+    windows: Vec<Window>,
     days: i64,
     lanes: Vec<Lane>,
     note: String,
@@ -239,6 +263,7 @@ pub fn render(
             now,
             viewer,
         ),
+        windows: windows(days_shown),
         days: days_shown,
         lanes,
         note,

@@ -6,7 +6,7 @@
 //! | `/` | the floor: the banner (state, reason, since when, the market) and every service by kind |
 //! | `/services/{name}` | one service: identity, build, freshness, safety gates, last document, 24 h strip |
 //! | `/history` | the floor's states day by day, and each service's share of market hours by state |
-//! | `/report` | the deployment report (markdown) |
+//! | `/report` | the deployment report: the banner, top issues once each, every service, downloads |
 //! | `/assets/{name}` | the stylesheet, script and icon, embedded, named by content hash |
 //!
 //! Every page works without JavaScript (the floor page refreshes itself every 10 s);
@@ -21,6 +21,7 @@ pub mod chrome;
 pub mod clock;
 pub mod floor_page;
 pub mod history_page;
+pub mod report_page;
 pub mod routes;
 pub mod service_page;
 pub mod strip;

@@ -7,14 +7,14 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use opsfloor_history::Subject;
-use opsfloor_report::{Report, markdown};
 use opsfloor_server::api::ApiState;
 use serde::Deserialize;
 
-use crate::chrome::{Chrome, Page, Viewer};
+use crate::chrome::{Chrome, Page, SimClock, Viewer};
 use crate::clock::Zone;
 use crate::floor_page::{self, Snapshot};
 use crate::history_page::{self, Answers, DEFAULT_DAYS, HistorySnapshot};
+use crate::report_page;
 use crate::service_page::{self, ServiceSnapshot, WINDOW};
 use crate::strip::Mark;
 use crate::timeline;
@@ -71,10 +71,13 @@ struct Missing {
     message: String,
 }
 
-/// The viewer of a request: its kiosk flag and the floor's history banner.
+/// The viewer of a request: its kiosk flag, the floor's history banner and, when
+/// the floor's clock is not the real one, the simulated clock's badge. This shell
+/// reads the real clock once per page, only to compare it with the floor's.
 fn viewer(s: &ApiState, p: &Params) -> Viewer {
     let cluster = s.cluster.view();
     Viewer {
+        simulated: SimClock::of(s.floor.now(), Timestamp::now()),
         kiosk: p.kiosk(),
         history_problem: s.history_problem(),
         replica_note: cluster.replicated.then(|| {
@@ -175,33 +178,16 @@ pub async fn history(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>)
     )
 }
 
-#[derive(Template)]
-#[template(path = "report.html")]
-struct ReportPage {
-    chrome: Chrome,
-    text: String,
-}
-
-/// The report page for `state` at `now`.
+/// The report page for `state` at `now` (see [`report_page::render`]).
+///
+/// # Errors
+/// When the template cannot be rendered.
 pub fn report_page(
     state: &opsfloor_engine::FloorState,
     now: Timestamp,
     viewer: &Viewer,
 ) -> Result<String, askama::Error> {
-    let zone = Zone::of(&state.calendar);
-    let name = &state.inventory.floor.name;
-    ReportPage {
-        chrome: Chrome::new(
-            Page::Report,
-            format!("Report · {name}"),
-            name,
-            &zone,
-            now,
-            viewer,
-        ),
-        text: markdown::render(&Report::of(state, now)),
-    }
-    .render()
+    report_page::render(state, now, viewer)
 }
 
 /// `GET /report`.

@@ -13,7 +13,9 @@ use crate::chrome::{Chrome, Page, Viewer};
 use crate::clock::{Zone, instant, seconds_between, utc_long};
 use crate::strip;
 use crate::timeline::{Recorded, current_only};
-use crate::words::{OK_SERVICE, ago, codes_text, look, millis, reason_text, seconds, span, yes_no};
+use crate::words::{
+    OK_SERVICE, ago, codes_text, escape, hint, look, millis, reason_text, seconds, span, yes_no,
+};
 
 /// The window of the service page's strip.
 pub const WINDOW: SignedDuration = SignedDuration::from_hours(24);
@@ -27,6 +29,9 @@ pub struct ServiceSnapshot {
     pub zone: Zone,
     /// The service, with its redacted last document.
     pub view: ServiceView,
+    /// The path its status document is polled at (`/ops/status` unless the
+    /// inventory says otherwise), for the hints.
+    pub status_path: String,
 }
 
 impl ServiceSnapshot {
@@ -37,6 +42,12 @@ impl ServiceSnapshot {
             floor_name: state.inventory.floor.name.clone(),
             zone: Zone::of(&state.calendar),
             view: ServiceView::detail(t, now),
+            status_path: state
+                .inventory
+                .services
+                .iter()
+                .find(|e| e.name == name)
+                .map_or_else(|| "/ops/status".to_owned(), |e| e.status_path.clone()),
         })
     }
 }
@@ -46,15 +57,68 @@ impl ServiceSnapshot {
 pub struct Fact {
     /// The label.
     pub label: &'static str,
-    /// The value.
+    /// The value, as text.
     pub value: String,
+    /// The value as markup already escaped (a `<time>`, a URL with break points),
+    /// shown instead of `value` when present.
+    pub markup: Option<String>,
+    /// Prose or a long URL: it may wrap (between words; a URL at its slashes and
+    /// dots only). Every other value keeps its width.
+    pub wrap: bool,
+}
+
+/// A fact whose value is prose, which may wrap between words.
+fn prose(label: &'static str, value: impl Into<String>) -> Fact {
+    Fact {
+        wrap: true,
+        ..fact(label, value)
+    }
 }
 
 fn fact(label: &'static str, value: impl Into<String>) -> Fact {
     Fact {
         label,
         value: value.into(),
+        markup: None,
+        wrap: false,
     }
+}
+
+/// A fact whose value is an instant: venue time shown, UTC in the title, and its
+/// age when `with_age` (`Wed 7 Jan 10:00:05 EST (12 s ago)`); `–` when absent.
+fn stamp_fact(label: &'static str, zone: &Zone, at: Option<Timestamp>, now: Timestamp) -> Fact {
+    match at {
+        Some(t) => {
+            let shown = format!("{} ({})", stamp(zone, t), ago(seconds_between(t, now)));
+            Fact {
+                markup: Some(format!(
+                    "<time datetime=\"{}\" title=\"{}\">{}</time>",
+                    opsfloor_contract::time::format_timestamp(t),
+                    escape(&utc_long(t)),
+                    escape(&shown)
+                )),
+                ..fact(label, shown)
+            }
+        }
+        None => fact(label, "–"),
+    }
+}
+
+/// The page's one timestamp format: the venue's local date and time to the second.
+pub fn stamp(zone: &Zone, t: Timestamp) -> String {
+    format!("{} {}", zone.date(t), zone.clock(t))
+}
+
+/// A URL as markup that may wrap only after `/`, `.`, `:`, `?`, `&` and `=`.
+pub fn url_markup(url: &str) -> String {
+    let mut out = String::with_capacity(url.len() + 16);
+    for c in url.chars() {
+        out.push_str(&escape(&c.to_string()));
+        if matches!(c, '/' | '.' | ':' | '?' | '&' | '=') {
+            out.push_str("<wbr>");
+        }
+    }
+    out
 }
 
 /// A reason code with its table row.
@@ -123,26 +187,23 @@ fn or_dash(value: Option<String>) -> String {
     value.unwrap_or_else(|| "–".to_owned())
 }
 
-fn reasons_of(codes: &[opsfloor_contract::ReasonCode]) -> Vec<Reason> {
+fn reasons_of(codes: &[opsfloor_contract::ReasonCode], status_path: &str) -> Vec<Reason> {
     codes
         .iter()
         .map(|c| Reason {
             code: c.as_str().to_owned(),
             description: c.description().to_owned(),
-            runbook: c
-                .info()
-                .map_or("Check the service's logs", |i| i.runbook)
-                .to_owned(),
+            runbook: hint(
+                c.info().map_or("Check the service's logs", |i| i.runbook),
+                status_path,
+            ),
         })
         .collect()
 }
 
+/// An instant in the page's one format (see [`stamp`]).
 fn when(zone: &Zone, t: Timestamp) -> String {
-    if zone.is_utc() {
-        utc_long(t)
-    } else {
-        format!("{} · {}", zone.day_time(t), utc_long(t))
-    }
+    stamp(zone, t)
 }
 
 /// Renders the page. `history` is `None` when the floor keeps no history.
@@ -162,8 +223,12 @@ pub fn render(
     let identity = vec![
         fact("Kind", v.service_kind.as_str()),
         fact("Criticality", v.criticality.as_str()),
-        fact("URL", v.url.clone()),
-        fact(
+        Fact {
+            markup: Some(url_markup(&v.url)),
+            wrap: true,
+            ..fact("URL", v.url.clone())
+        },
+        prose(
             "Expected to run",
             if v.expected_to_run {
                 "Yes"
@@ -188,25 +253,18 @@ pub fn render(
         fact("Agent mode", or_dash(b.and_then(|b| b.agent_mode.clone()))),
     ];
     let mut polling = vec![
-        fact(
-            "Last poll",
-            or_dash(
-                instant(v.last_poll_utc.as_deref())
-                    .map(|t| format!("{} ({})", when(zone, t), ago(seconds_between(t, now)))),
-            ),
-        ),
-        fact(
+        stamp_fact("Last poll", zone, instant(v.last_poll_utc.as_deref()), now),
+        stamp_fact(
             "Last answer",
-            or_dash(
-                instant(v.last_seen_utc.as_deref())
-                    .map(|t| format!("{} ({})", when(zone, t), ago(seconds_between(t, now)))),
-            ),
+            zone,
+            instant(v.last_seen_utc.as_deref()),
+            now,
         ),
         fact("Latency", millis(v.latency_ms)),
         fact("Failed polls in a row", v.consecutive_failures.to_string()),
     ];
     if let Some(e) = &v.last_error {
-        polling.push(fact("Last problem", e.clone()));
+        polling.push(prose("Last problem", e.clone()));
     }
     let fresh = match v.marketdata_is_fresh {
         Some(true) => "Fresh",
@@ -230,13 +288,25 @@ pub fn render(
             "Heartbeat TTL",
             or_dash(text(doc, "/heartbeat/ttl_seconds").map(|t| format!("{t} s"))),
         ),
-        fact(
+        stamp_fact(
             "Last heartbeat",
-            or_dash(text(doc, "/heartbeat/last_heartbeat_utc")),
+            zone,
+            instant(text(doc, "/heartbeat/last_heartbeat_utc").as_deref()),
+            now,
         ),
         fact("Market data", fresh),
-        fact("Last tick", or_dash(text(doc, "/marketdata/last_tick_utc"))),
-        fact("Last bar", or_dash(text(doc, "/marketdata/last_bar_utc"))),
+        stamp_fact(
+            "Last tick",
+            zone,
+            instant(text(doc, "/marketdata/last_tick_utc").as_deref()),
+            now,
+        ),
+        stamp_fact(
+            "Last bar",
+            zone,
+            instant(text(doc, "/marketdata/last_bar_utc").as_deref()),
+            now,
+        ),
         fact(
             "Stale after",
             or_dash(text(doc, "/marketdata/stale_threshold_seconds").map(|t| format!("{t} s"))),
@@ -245,7 +315,7 @@ pub fn render(
     let (gates, gating) = match &v.safety {
         Some(g) => (
             vec![
-                fact(
+                prose(
                     "Kill switch",
                     if g.kill_switch {
                         "Engaged: trading stopped on purpose"
@@ -256,11 +326,11 @@ pub fn render(
                 fact("Safe to run strategies", yes_no(g.safe_to_run_strategies)),
                 fact("Safe to execute orders", yes_no(g.safe_to_execute_orders)),
             ],
-            reasons_of(&g.gating_reasons),
+            reasons_of(&g.gating_reasons, &s.status_path),
         ),
         None => (Vec::new(), Vec::new()),
     };
-    let mut findings = reasons_of(&v.findings);
+    let mut findings = reasons_of(&v.findings, &s.status_path);
     if let Some(e) = &v.evaluated {
         for f in &mut findings {
             f.description = format!(
@@ -343,7 +413,7 @@ pub fn render(
             when(zone, since),
             span(seconds_between(since, now))
         ),
-        reasons: reasons_of(&status.reason_codes),
+        reasons: reasons_of(&status.reason_codes, &s.status_path),
         identity,
         build,
         polling,

@@ -72,6 +72,39 @@ pub fn reason_text(state: State, codes: &[ReasonCode], fallback: &str) -> String
     out
 }
 
+/// What the floor banner says instead of UNREACHABLE's own description ("The service
+/// did not answer …") when no service answered at all.
+pub const NONE_ANSWERED: &str = "No service answered its status endpoint";
+
+/// The floor banner's reason: as [`reason_text`], except that when `all_unreachable`
+/// (every service in the inventory is UNREACHABLE) the UNREACHABLE code reads
+/// [`NONE_ANSWERED`], plural, instead of one service's words.
+pub fn floor_reason_text(
+    state: State,
+    codes: &[ReasonCode],
+    fallback: &str,
+    all_unreachable: bool,
+) -> String {
+    if !all_unreachable || !codes.contains(&ReasonCode::Unreachable) {
+        return reason_text(state, codes, fallback);
+    }
+    let words: Vec<&str> = codes
+        .iter()
+        .map(|c| match c {
+            ReasonCode::Unreachable => NONE_ANSWERED,
+            other => other.description(),
+        })
+        .collect();
+    words.join("; ")
+}
+
+/// A runbook line as plain text for one service: the table's markdown backticks
+/// dropped, and the contract's default `/ops/status` replaced by the path this
+/// service is polled at (`status_path`), so the hint names the service's own URL.
+pub fn hint(runbook: &str, status_path: &str) -> String {
+    runbook.replace('`', "").replace("/ops/status", status_path)
+}
+
 /// The group heading for a kind, and its position on the page (the seed's order:
 /// marketdata, strategy, execution, ingest, then the others).
 pub fn group(kind: ServiceKind) -> (usize, &'static str) {
@@ -210,6 +243,7 @@ pub fn vocabulary_json() -> String {
         "reasons": reasons,
         "ok_service": OK_SERVICE,
         "ok_floor": OK_FLOOR,
+        "none_answered": NONE_ANSWERED,
     });
     // `<` never appears unescaped, so no `</script>` can end the element early.
     value.to_string().replace('<', "\\u003c")
@@ -274,6 +308,35 @@ mod tests {
             escape("<a href=\"x\">'&'</a>"),
             "&#60;a href=&#34;x&#34;&#62;&#39;&#38;&#39;&#60;/a&#62;"
         );
+    }
+
+    #[test]
+    fn the_floor_says_no_service_answered_when_none_did() {
+        let codes = [ReasonCode::Unreachable];
+        assert_eq!(
+            floor_reason_text(State::Offline, &codes, OK_FLOOR, true),
+            "No service answered its status endpoint"
+        );
+        assert_eq!(
+            floor_reason_text(State::Offline, &codes, OK_FLOOR, false),
+            ReasonCode::Unreachable.description()
+        );
+        assert_eq!(floor_reason_text(State::Ok, &[], OK_FLOOR, true), OK_FLOOR);
+    }
+
+    #[test]
+    fn hints_are_text_and_name_the_services_own_path() {
+        let runbook = ReasonCode::RequiredFieldsMissing
+            .info()
+            .map(|i| i.runbook)
+            .expect("a known code");
+        let h = hint(runbook, "/status/v2");
+        assert!(!h.contains('`'), "{h}");
+        assert!(
+            h.contains("opsfloor validate on the service's /status/v2 output"),
+            "{h}"
+        );
+        assert!(!h.contains("/ops/status"), "{h}");
     }
 
     #[test]

@@ -244,6 +244,17 @@ struct Violation {
 /// Runs axe-core on the tab's page and fails on any serious or critical violation,
 /// listing every violation found. Prints the minor and moderate ones.
 async fn assert_accessible(tab: &Tab<'_>, what: &str, axe: &str) {
+    check_axe(tab, what, axe, false).await;
+}
+
+/// Runs axe-core on the tab's page and fails on any violation at all.
+async fn assert_no_violations(tab: &Tab<'_>, what: &str, axe: &str) {
+    check_axe(tab, what, axe, true).await;
+}
+
+/// axe-core on the tab's page: fails on serious and critical violations, or on any
+/// when `strict`.
+async fn check_axe(tab: &Tab<'_>, what: &str, axe: &str, strict: bool) {
     // Runtime.evaluate is not subject to the page's CSP (`script-src 'self'`).
     tab.eval(&format!("{axe}\n;typeof axe")).await;
     let value = tab
@@ -286,7 +297,7 @@ async fn assert_accessible(tab: &Tab<'_>, what: &str, axe: &str) {
         .join("\n");
     let serious = found
         .iter()
-        .filter(|v| matches!(v.impact.as_deref(), Some("serious" | "critical")))
+        .filter(|v| strict || matches!(v.impact.as_deref(), Some("serious" | "critical")))
         .count();
     assert!(
         serious == 0,
@@ -577,15 +588,19 @@ async fn kill_switch_in_the_browser() {
     tab.color_scheme("light").await;
     tab.goto(&scene.url("/report")).await;
     let report = tab
-        .eval("document.querySelector('pre.report').textContent")
+        .eval("[document.querySelector('h1').textContent, document.querySelectorAll('pre').length, Array.from(document.querySelectorAll('.issues .i-head code')).map(c => c.textContent)]")
         .await;
-    assert!(
-        report
-            .as_str()
-            .unwrap_or("")
-            .starts_with("# Trading Floor report: test-floor"),
-        "{report}"
-    );
+    assert_eq!(report[0], "Deployment report", "{report}");
+    assert_eq!(report[1], 0, "no markdown box: {report}");
+    let codes: Vec<&str> = report[2]
+        .as_array()
+        .map(|a| a.iter().filter_map(Value::as_str).collect())
+        .unwrap_or_default();
+    let mut unique = codes.clone();
+    unique.sort_unstable();
+    unique.dedup();
+    assert_eq!(codes.len(), unique.len(), "each issue once: {report}");
+    assert!(codes.contains(&"KILL_SWITCH"), "{report}");
     screenshot(&tab, "report-page").await;
     assert_accessible(&tab, "the report page", &axe).await;
     tab.close().await;
@@ -775,4 +790,140 @@ async fn fcp_benchmark() {
         tab.close().await;
         server.abort();
     }
+}
+
+// ---------------------------------------------------------------------------
+// Every page at three widths, the simulated clock's badge, and the filters.
+
+/// The page's width against the viewport's: nothing runs off the side.
+async fn assert_fits(tab: &Tab<'_>, what: &str) {
+    let widths = tab
+        .eval("[document.documentElement.scrollWidth, window.innerWidth]")
+        .await;
+    assert!(
+        widths[0].as_f64() <= widths[1].as_f64(),
+        "{what} is wider than its window (scrollWidth, innerWidth) = {widths}"
+    );
+}
+
+/// Polls `expression` in the tab until it is `true`, failing after ten seconds.
+async fn wait_true(tab: &Tab<'_>, what: &str, expression: &str) {
+    let start = Instant::now();
+    loop {
+        if tab.eval(expression).await == Value::Bool(true) {
+            return;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "{what}: `{expression}` did not become true within 10 s"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_page_at_three_widths_in_the_browser() {
+    let _one = SERIAL.lock().await;
+    let axe = axe_source();
+    let browser = Browser::launch().await;
+    let scene = Scene::start(Scenario::KillSwitch, MARKET_HOURS, true).await;
+    settle(
+        &scene.floor,
+        "HALTED [KILL_SWITCH]",
+        &[(GAMMA, "HALTED [KILL_SWITCH]")],
+    )
+    .await;
+    let tab = browser.tab().await;
+    let pages = [
+        ("floor", "/"),
+        ("service", "/services/gamma-strategy"),
+        ("history", "/history"),
+        ("report", "/report"),
+    ];
+    for (width, height, scale, mobile) in [
+        (1400, 900, 1.0, false),
+        (1024, 768, 1.0, false),
+        (390, 844, 2.0, true),
+    ] {
+        tab.viewport(width, height, scale, mobile).await;
+        for (name, path) in pages {
+            let what = format!("the {name} page at {width} px");
+            if name == "floor" {
+                load_floor(&tab, &scene.url(path), "HALTED").await;
+            } else {
+                tab.goto(&scene.url(path)).await;
+            }
+            // The floor runs on a simulated clock: the badge says so, and the
+            // script keeps it current (`HH:MM UTC` for both clocks).
+            wait_true(
+                &tab,
+                &what,
+                "(() => { const b = document.querySelector('#sim-clock'); return !!b && /^Simulated clock: \\d\\d:\\d\\d UTC \\(real time \\d\\d:\\d\\d UTC\\)$/.test(b.textContent); })()",
+            )
+            .await;
+            assert_fits(&tab, &what).await;
+            screenshot(&tab, &format!("page-{name}-{width}")).await;
+            assert_no_violations(&tab, &what, &axe).await;
+        }
+    }
+
+    // The filters, without a reload: a marker set on the page survives them.
+    tab.viewport(1400, 900, 1.0, false).await;
+    load_floor(&tab, &scene.url("/"), "HALTED").await;
+    tab.eval("window.__filterMarker = 7; true").await;
+    let visible = "Array.from(document.querySelectorAll('table.services tbody tr:not(.g)')).filter(r => r.offsetParent !== null).map(r => r.querySelector('th a').textContent)";
+    let all = tab.eval(visible).await;
+    assert_eq!(all.as_array().map(Vec::len), Some(5), "{all}");
+    tab.eval("(() => { const i = document.querySelector('#f-name'); i.value = 'GAMMA'; i.dispatchEvent(new Event('input')); return true; })()").await;
+    let named = tab.eval(visible).await;
+    assert_eq!(named, serde_json::json!([GAMMA]), "search by name");
+    tab.eval("(() => { const i = document.querySelector('#f-name'); i.value = ''; i.dispatchEvent(new Event('input')); const s = document.querySelector('#f-state'); s.value = 'st-halted'; s.dispatchEvent(new Event('change')); return true; })()").await;
+    let halted = tab.eval(visible).await;
+    assert_eq!(halted, serde_json::json!([GAMMA]), "filter by state");
+    tab.eval("(() => { const s = document.querySelector('#f-state'); s.value = ''; s.dispatchEvent(new Event('change')); const k = document.querySelector('#f-kind'); k.value = 'Ingest'; k.dispatchEvent(new Event('change')); return true; })()").await;
+    let ingest = tab.eval(visible).await;
+    assert_eq!(ingest, serde_json::json!([INGEST]), "filter by kind");
+    tab.eval("(() => { const k = document.querySelector('#f-kind'); k.value = ''; k.dispatchEvent(new Event('change')); const c = document.querySelector('#f-crit'); c.value = 'critical'; c.dispatchEvent(new Event('change')); return true; })()").await;
+    let critical = tab.eval(visible).await;
+    assert!(
+        critical
+            .as_array()
+            .is_some_and(|a| !a.is_empty() && a.len() < 5 && a.contains(&Value::from(GAMMA))),
+        "filter by criticality: {critical}"
+    );
+    let count = tab
+        .eval("document.querySelector('#f-count').textContent")
+        .await;
+    assert!(
+        count.as_str().unwrap_or("").starts_with("Showing "),
+        "{count}"
+    );
+    screenshot(&tab, "page-floor-filtered-1400").await;
+    assert_no_violations(&tab, "the filtered floor page", &axe).await;
+    assert_eq!(
+        tab.eval("window.__filterMarker").await,
+        7,
+        "the filters reloaded the page"
+    );
+
+    // The footer's "Rendered for" follows the clock, and the market's "your time".
+    let local = tab
+        .eval("document.querySelector('.m-local').textContent")
+        .await;
+    assert!(
+        local.as_str().unwrap_or("").ends_with(" your time"),
+        "{local}"
+    );
+    let rendered = tab
+        .eval("document.querySelector('.foot .f-now').textContent")
+        .await;
+    wait_true(
+        &tab,
+        "the footer's clock",
+        &format!("document.querySelector('.foot .f-now').textContent !== {rendered}"),
+    )
+    .await;
+    tab.close().await;
+    drop(browser);
+    scene.stop().await;
 }

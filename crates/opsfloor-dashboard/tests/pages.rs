@@ -33,7 +33,7 @@ async fn the_service_page_shows_everything_about_one_service() {
         "<dt>Agent mode</dt>",
         "<dt>Heartbeat age</dt>",
         "<dt>Market data</dt><dd>Fresh</dd>",
-        "<dt>Kill switch</dt><dd>Engaged: trading stopped on purpose</dd>",
+        "<dt>Kill switch</dt><dd class=\"wrap\">Engaged: trading stopped on purpose</dd>",
         "<dt>Safe to run strategies</dt><dd>No</dd>",
         "Find who engaged the kill switch and why before releasing it",
         "<svg class=\"strip\" viewBox=\"0 0 1000 24\" preserveAspectRatio=\"none\" role=\"img\"",
@@ -136,21 +136,69 @@ async fn the_history_page_draws_days_and_market_hour_shares() {
 }
 
 #[tokio::test]
-async fn the_report_page_shows_the_markdown_report() {
-    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+async fn the_report_page_is_html_from_the_reports_data() {
+    let setup = Setup::fleet(Scenario::KillSwitch, MARKET_HOURS).await;
     let floor = setup.dashboard(&setup.inventory(""), false).await;
-    settle(&floor, "OK []", &[]).await;
+    settle(
+        &floor,
+        "HALTED [KILL_SWITCH]",
+        &[(GAMMA, "HALTED [KILL_SWITCH]")],
+    )
+    .await;
     let p = page(&floor, "/report").await;
     assert_eq!(p.status, 200);
+    let b = &p.body;
+    // No markdown anywhere: no <pre>, no literal emphasis, no table pipes.
+    assert!(!b.contains("<pre"), "{b}");
+    assert!(!b.contains("**"), "{b}");
+    assert!(!b.contains("| gamma-strategy |"), "{b}");
+    // The floor banner.
     assert!(
-        p.body
-            .contains("<pre class=\"report\" tabindex=\"0\"># Trading Floor report: test-floor\n")
+        b.contains("<section class=\"banner st-halted compact\" aria-label=\"Floor state\">"),
+        "{b}"
     );
     assert!(
-        p.body.contains("| gamma-strategy | strategy | critical |"),
-        "{}",
-        p.body
+        b.contains(
+            "<span class=\"b-word\">Halted</span> <code class=\"b-codes\">KILL_SWITCH</code>"
+        ),
+        "{b}"
     );
+    // Each top issue once, with its services under it.
+    let issues = &b[b.find("<ul class=\"issues\">").expect("issues")..];
+    let issues = &issues[..issues.find("</ul>").expect("end of issues")];
+    assert_eq!(
+        issues.matches("<code>KILL_SWITCH</code>").count(),
+        1,
+        "{issues}"
+    );
+    assert!(
+        issues.contains("<a href=\"/services/gamma-strategy\">gamma-strategy</a>"),
+        "{issues}"
+    );
+    assert!(!issues.contains('`'), "{issues}");
+    // Every service in a table, with a label on each cell for the phone's cards.
+    assert!(b.contains("<table class=\"report-services\">"), "{b}");
+    assert!(b.contains("<th scope=\"row\"><a href=\"/services/gamma-strategy\">gamma-strategy</a></th><td data-label=\"Kind\">strategy</td><td data-label=\"Criticality\">critical</td>"), "{b}");
+    // The downloads, and they answer.
+    for (href, kind) in [
+        (
+            "/api/v1/report?format=markdown",
+            "text/markdown; charset=utf-8",
+        ),
+        ("/api/v1/report?format=json", "application/json"),
+    ] {
+        assert!(
+            b.contains(&format!("<a href=\"{}\"", href.replace('&', "&#38;"))),
+            "{href} in {b}"
+        );
+        let d = page(&floor, href).await;
+        assert_eq!(d.status, 200, "{href}");
+        assert!(
+            d.header("content-type").starts_with(kind),
+            "{href}: {}",
+            d.header("content-type")
+        );
+    }
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }
@@ -239,10 +287,9 @@ async fn names_are_escaped_on_every_page() {
     assert!(!h.body.contains("<script>alert"));
     let r = page(&floor, "/report").await;
     assert!(!r.body.contains("<script>alert"));
-    // The report page shows the markdown report's text, whose own escaping
-    // (`&lt;script&gt;`) the page escapes once more: shown, never run.
+    // The report page is HTML from the report's data: the name is escaped once.
     assert!(
-        r.body.contains("&#38;lt;script&#38;gt;alert(1)"),
+        r.body.contains(&format!(">{escaped}</a></th>")),
         "{}",
         r.body
     );
@@ -253,6 +300,39 @@ async fn names_are_escaped_on_every_page() {
         "{}",
         missing.body
     );
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn every_page_says_the_clock_is_simulated() {
+    // The test floor runs on a simulated clock from MARKET_HOURS (15:00 UTC), far
+    // from the real one: every page carries the badge, with both times.
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.dashboard(&setup.inventory(""), false).await;
+    settle(&floor, "OK []", &[]).await;
+    for path in [
+        "/",
+        "/services/gamma-strategy",
+        "/history",
+        "/report",
+        "/services/nope",
+    ] {
+        let p = page(&floor, path).await;
+        let b = &p.body;
+        let at = b
+            .find("<p class=\"sim-clock\" id=\"sim-clock\"")
+            .unwrap_or_else(|| panic!("no badge on {path}:\n{b}"));
+        let badge = &b[at..at + b[at..].find("</p>").expect("end of badge")];
+        assert!(
+            badge.contains("Simulated clock: <span class=\"sim-floor\">15:0"),
+            "{path}: {badge}"
+        );
+        assert!(
+            badge.contains("(real time <span class=\"sim-real\">"),
+            "{path}: {badge}"
+        );
+    }
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }

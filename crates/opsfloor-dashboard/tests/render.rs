@@ -131,3 +131,84 @@ fn a_long_list_of_contributors_is_shortened() {
     );
     assert_eq!(contributors(&[]), "");
 }
+
+/// A floor of three services, none of which answered.
+fn all_down() -> opsfloor_engine::FloorState {
+    use opsfloor_engine::Outcome;
+    let mut toml = String::from("[floor]\nname = \"down-floor\"\n");
+    let mut outcomes = Vec::new();
+    for (i, kind) in ["marketdata", "strategy", "ingest"].iter().enumerate() {
+        let name = format!("{kind}-svc");
+        toml.push_str(&format!(
+            "\n[[services]]\nname = \"{name}\"\nkind = \"{kind}\"\nurl = \"http://127.0.0.1:{}\"\ncriticality = \"critical\"\n",
+            9000 + i
+        ));
+        outcomes.push((
+            name,
+            Some(Outcome::NoAnswer {
+                error: "connection failed: Connection refused".into(),
+            }),
+        ));
+    }
+    let inventory = opsfloor_inventory::parse(
+        &toml,
+        std::path::Path::new("down.toml"),
+        opsfloor_inventory::Format::Toml,
+    )
+    .expect("inventory");
+    opsfloor_engine::FloorState::evaluate(
+        inventory,
+        opsfloor_contract::Calendar::nyse(),
+        outcomes,
+        now(),
+    )
+}
+
+#[test]
+fn when_no_service_answers_the_floor_says_so_in_the_plural() {
+    let state = all_down();
+    let page = render_floor(&state, now(), false).expect("render");
+    let reason = page
+        .lines()
+        .find(|l| l.starts_with("<p class=\"b-reason\">"))
+        .expect("banner reason");
+    assert_eq!(
+        reason,
+        "<p class=\"b-reason\">No service answered its status endpoint</p>"
+    );
+    assert!(!page.contains("<p class=\"b-reason\">The service did not answer"));
+    let report = render_report(&state, now()).expect("render");
+    assert!(
+        report.contains("<p class=\"b-reason\">No service answered its status endpoint</p>"),
+        "{report}"
+    );
+    // The report lists UNREACHABLE once, with the three services under it.
+    assert_eq!(
+        report
+            .matches("<p class=\"i-head\"><code>UNREACHABLE</code>")
+            .count(),
+        1,
+        "{report}"
+    );
+    assert!(
+        report.contains("<p class=\"i-who\">3 services: "),
+        "{report}"
+    );
+}
+
+#[test]
+fn a_simulated_clock_is_said_on_the_page() {
+    use opsfloor_dashboard::chrome::SimClock;
+    let state = synthetic::floor(5, MARKET_HOURS, &[]);
+    let real: Timestamp = "2026-01-07T06:12:00Z".parse().expect("now");
+    let viewer = Viewer {
+        simulated: SimClock::of(now(), real),
+        ..Viewer::default()
+    };
+    let snapshot = opsfloor_dashboard::floor_page::Snapshot::of(&state, now());
+    let page = opsfloor_dashboard::floor_page::render(&snapshot, now(), &viewer).expect("render");
+    assert!(page.contains("Simulated clock: <span class=\"sim-floor\">15:00 UTC</span> (real time <span class=\"sim-real\">06:12 UTC</span>)"), "{page}");
+    // The real clock: no badge.
+    let plain = render_floor(&state, now(), false).expect("render");
+    assert!(!plain.contains("sim-clock"));
+}
