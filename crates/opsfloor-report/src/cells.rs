@@ -82,13 +82,19 @@ pub fn safety(s: &ServiceView) -> String {
     }
 }
 
-/// The state with a calm note where one helps.
+/// The state with a calm note where one helps. A service scaled to zero has its
+/// own mark (`◌`), so it never looks like one that does not answer (`○`).
 pub fn state_note(s: &ServiceView) -> String {
-    let mut text = state_word(s.status.state).to_owned();
-    if s.status
+    let scaled_to_zero = s
+        .status
         .reason_codes
-        .contains(&ReasonCode::ExecutionDisabled)
-    {
+        .contains(&ReasonCode::ExecutionDisabled);
+    let mut text = if scaled_to_zero && s.status.state == State::Offline {
+        "◌ OFFLINE".to_owned()
+    } else {
+        state_word(s.status.state).to_owned()
+    };
+    if scaled_to_zero {
         text.push_str(" (scaled to zero, expected)");
     }
     if !s.findings.is_empty() {

@@ -64,6 +64,15 @@ pub struct Issue {
     pub runbook: String,
 }
 
+/// One issue of [`Report::issue_groups`] and every service it concerns.
+#[derive(Debug, Clone, PartialEq)]
+pub struct IssueGroup<'a> {
+    /// The group's first issue (its state, codes, description and runbook).
+    pub issue: &'a Issue,
+    /// The services with this issue, in the top issues' order.
+    pub services: Vec<&'a str>,
+}
+
 /// The shape version written in `report_format`.
 pub const REPORT_FORMAT: u32 = 1;
 
@@ -97,6 +106,29 @@ impl Report {
             top_issues: top_issues.into_iter().map(|(_, _, i)| i).collect(),
             changes: None,
         }
+    }
+
+    /// The top issues with each issue once: issues that say the same thing (state,
+    /// reason codes and runbook) are one group naming all their services, in the
+    /// order of each group's first (most severe) issue. Five services under one
+    /// kill switch are one issue, not five.
+    pub fn issue_groups(&self) -> Vec<IssueGroup<'_>> {
+        let mut groups: Vec<IssueGroup<'_>> = Vec::new();
+        for issue in &self.top_issues {
+            let same = |g: &&mut IssueGroup<'_>| {
+                g.issue.state == issue.state
+                    && g.issue.reason_codes == issue.reason_codes
+                    && g.issue.runbook == issue.runbook
+            };
+            match groups.iter_mut().find(same) {
+                Some(group) => group.services.push(&issue.service_name),
+                None => groups.push(IssueGroup {
+                    issue,
+                    services: vec![&issue.service_name],
+                }),
+            }
+        }
+        groups
     }
 
     /// The floor's state.

@@ -17,6 +17,15 @@ fn colour(state: State) -> &'static str {
     }
 }
 
+/// Reason codes as `CODE, CODE`, or `-` for none.
+fn codes_or_dash(codes: &[opsfloor_contract::ReasonCode]) -> String {
+    if codes.is_empty() {
+        return "-".to_owned();
+    }
+    let codes: Vec<&str> = codes.iter().map(|c| c.as_str()).collect();
+    codes.join(", ")
+}
+
 /// Renders the report; `colour` adds ANSI colours to the states.
 pub fn render(r: &Report, use_colour: bool) -> String {
     let paint = |state: State, text: &str| {
@@ -63,12 +72,13 @@ pub fn render(r: &Report, use_colour: bool) -> String {
         "KIND",
         "CRITICALITY",
         "STATE",
+        "REASONS",
         "BUILD",
         "HEARTBEAT",
         "MARKETDATA",
         "SAFETY",
     ];
-    let rows: Vec<[String; 8]> = r
+    let rows: Vec<[String; 9]> = r
         .services
         .iter()
         .map(|s| {
@@ -78,6 +88,7 @@ pub fn render(r: &Report, use_colour: bool) -> String {
                 s.service_kind.to_string(),
                 s.criticality.as_str().to_owned(),
                 state_note(s),
+                codes_or_dash(&s.status.reason_codes),
                 build(s),
                 heartbeat(s),
                 marketdata(s),
@@ -112,18 +123,20 @@ pub fn render(r: &Report, use_colour: bool) -> String {
     for (row, s) in rows.into_iter().zip(&r.services) {
         let _ = writeln!(out, "{}", line(row.to_vec(), Some(s.status.state)));
     }
-    if !r.top_issues.is_empty() {
+    let groups = r.issue_groups();
+    if !groups.is_empty() {
         let _ = writeln!(out, "\nTop issues:");
-        for (i, issue) in r.top_issues.iter().enumerate() {
-            let codes: Vec<String> = issue.reason_codes.iter().map(ToString::to_string).collect();
+        for (i, group) in groups.iter().enumerate() {
+            let issue = group.issue;
+            let services: Vec<String> = group.services.iter().map(|n| terminal(n)).collect();
             let _ = writeln!(
                 out,
-                "{:>3}. {} {} [{}]: {}",
+                "{:>3}. {} [{}]: {}\n     {}",
                 i + 1,
-                terminal(&issue.service_name),
                 paint(issue.state, state_word(issue.state)),
-                codes.join(", "),
-                issue.runbook
+                codes_or_dash(&issue.reason_codes),
+                services.join(", "),
+                terminal(&issue.runbook)
             );
         }
     }

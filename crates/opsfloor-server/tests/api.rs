@@ -166,14 +166,42 @@ async fn no_write_endpoints_and_unknown_services_are_404() {
     setup.fleet.shutdown().await;
 }
 
+/// How many polls the floor has made: the count of its poll-latency histogram.
+async fn polls(floor: &opsfloor_server::server::Running) -> u64 {
+    let text = reqwest::get(format!("http://{}/metrics", floor.addr))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("text");
+    text.lines()
+        .find_map(|l| l.strip_prefix("opsfloor_poll_latency_seconds_count "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no poll count in /metrics:\n{text}"))
+}
+
 #[tokio::test]
 async fn the_floor_records_a_transition_only_when_it_changes() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
     let db = setup.dir.path().join("h.sqlite");
     let floor = setup.floor(&setup.inventory(""), Some(db)).await;
     let first = expect_floor(&floor, "OK []").await;
-    // Several more cycles (200 ms each) with nothing changing.
-    tokio::time::sleep(Duration::from_millis(1_000)).await;
+    // Several more cycles with nothing changing: wait (bounded) until the floor has
+    // polled twenty more times by its own count, checking `since` on every look.
+    let before = polls(&floor).await;
+    let deadline = std::time::Instant::now() + Duration::from_secs(20);
+    while polls(&floor).await < before + 20 {
+        let (_, later) = get(&floor, "/api/v1/floor").await;
+        assert_eq!(
+            later["since"], first["since"],
+            "since moves only on a change"
+        );
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the floor did not poll 20 more times"
+        );
+        tokio::time::sleep(Duration::from_millis(20)).await;
+    }
     let (_, later) = get(&floor, "/api/v1/floor").await;
     assert_eq!(
         later["since"], first["since"],

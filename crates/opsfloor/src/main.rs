@@ -60,10 +60,14 @@ fn main() -> ExitCode {
     let cli = match Cli::try_parse() {
         Ok(cli) => cli,
         Err(e) => {
-            // --help and --version are successes; every other parse failure is a usage error.
-            let code = if e.use_stderr() { error::EXIT_USAGE } else { 0 };
-            let _ = e.print();
-            return ExitCode::from(code);
+            // --help and --version are successes; every other parse failure is a
+            // usage error, said with the same "opsfloor: error: " as every other error.
+            if !e.use_stderr() {
+                let _ = e.print();
+                return ExitCode::from(0);
+            }
+            eprint!("opsfloor: {}", e.render());
+            return ExitCode::from(error::EXIT_USAGE);
         }
     };
     let outcome = match cli.command {

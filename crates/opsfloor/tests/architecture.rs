@@ -59,3 +59,66 @@ fn every_crate_is_in_the_code_map() {
         );
     }
 }
+
+/// Every `.rs` file under `dir`, recursively.
+fn rust_files(dir: &Path, found: &mut Vec<std::path::PathBuf>) {
+    for entry in std::fs::read_dir(dir).expect("read dir") {
+        let path = entry.expect("entry").path();
+        if path.is_dir() {
+            rust_files(&path, found);
+        } else if path.extension().is_some_and(|e| e == "rs") {
+            found.push(path);
+        }
+    }
+}
+
+/// Every module file of every crate is named in the code map: as `` `file.rs` ``,
+/// as its path under `src/` (`` `cmd/report.rs` ``), or, for a directory of one
+/// file per entry (the calendar's venues), by its directory (`` `venues/` ``).
+/// Crate roots and `tests.rs` unit-test files are exempt.
+#[test]
+fn every_module_is_in_the_code_map() {
+    let map = std::fs::read_to_string(root().join("ARCHITECTURE.md")).expect("ARCHITECTURE.md");
+    let mut missing = Vec::new();
+    for entry in std::fs::read_dir(root().join("crates")).expect("crates/") {
+        let src = entry.expect("entry").path().join("src");
+        if !src.is_dir() {
+            continue;
+        }
+        let mut files = Vec::new();
+        rust_files(&src, &mut files);
+        for file in files {
+            let name = file
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            if matches!(name.as_str(), "lib.rs" | "main.rs" | "tests.rs") {
+                continue;
+            }
+            let relative = file
+                .strip_prefix(&src)
+                .map(|r| r.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            let directory = file
+                .parent()
+                .and_then(Path::file_name)
+                .map(|d| format!("`{}/`", d.to_string_lossy()))
+                .unwrap_or_default();
+            let named = map.contains(&format!("`{name}`"))
+                || map.contains(&format!("`{relative}`"))
+                || (name != "mod.rs" && map.contains(&directory) && relative.contains('/'));
+            if !named {
+                missing.push(
+                    file.strip_prefix(root())
+                        .unwrap_or(&file)
+                        .display()
+                        .to_string(),
+                );
+            }
+        }
+    }
+    assert!(
+        missing.is_empty(),
+        "ARCHITECTURE.md's code map does not name: {missing:?}"
+    );
+}

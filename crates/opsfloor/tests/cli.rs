@@ -9,6 +9,10 @@ use std::process::{Command, Output, Stdio};
 use std::time::Duration;
 
 fn opsfloor(args: &[&str], stdin: &str) -> Output {
+    opsfloor_bytes(args, stdin.as_bytes())
+}
+
+fn opsfloor_bytes(args: &[&str], stdin: &[u8]) -> Output {
     let mut child = Command::new(env!("CARGO_BIN_EXE_opsfloor"))
         .args(args)
         .stdin(Stdio::piped())
@@ -20,7 +24,7 @@ fn opsfloor(args: &[&str], stdin: &str) -> Output {
         .stdin
         .take()
         .expect("stdin")
-        .write_all(stdin.as_bytes())
+        .write_all(stdin)
         .expect("write stdin");
     child.wait_with_output().expect("wait")
 }
@@ -55,9 +59,9 @@ fn evaluate_answers_good_lines_and_names_bad_ones() {
     assert_eq!(o.status.code(), Some(1));
     golden("evaluate.jsonl", &stdout(&o));
     let err = stderr(&o);
-    assert!(err.contains("line 3, column"), "{err}");
+    assert!(err.contains("opsfloor: error: <stdin>:3: column"), "{err}");
     assert!(err.contains("unknown variant `risk`"), "{err}");
-    assert!(err.contains("line 5, column"), "{err}");
+    assert!(err.contains("opsfloor: error: <stdin>:5: column"), "{err}");
     assert_eq!(err.lines().count(), 2, "{err}");
 
     let ok = opsfloor(
@@ -68,6 +72,59 @@ fn evaluate_answers_good_lines_and_names_bad_ones() {
     assert_eq!(
         stdout(&ok),
         "{\"line\":1,\"state\":\"OK\",\"reason_codes\":[],\"rule\":9,\"rule_name\":\"healthy\"}\n"
+    );
+}
+
+#[test]
+fn a_line_that_is_not_utf8_is_named_and_the_others_are_answered() {
+    let good =
+        r#"{"service_kind":"ops","process_up":true,"kill_switch":false,"market_is_open":true}"#;
+    let mut input = format!("{good}\n").into_bytes();
+    input.extend_from_slice(b"{\"service_kind\":\"op\xffs\"}\n");
+    input.extend_from_slice(format!("{good}\n").as_bytes());
+
+    let o = opsfloor_bytes(&["evaluate"], &input);
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    let answered: Vec<&str> = std::str::from_utf8(&o.stdout)
+        .expect("utf8")
+        .lines()
+        .collect();
+    assert_eq!(answered.len(), 2, "{answered:?}");
+    assert!(answered[0].starts_with("{\"line\":1,"), "{answered:?}");
+    assert!(answered[1].starts_with("{\"line\":3,"), "{answered:?}");
+    assert_eq!(
+        stderr(&o),
+        "opsfloor: error: <stdin>:2: not UTF-8 text (invalid at byte 20)\n"
+    );
+
+    let seed = std::fs::read_to_string(repo(
+        "crates/opsfloor-contract/tests/data/seed-example.json",
+    ))
+    .expect("seed");
+    let doc: serde_json::Value = serde_json::from_str(&seed).expect("json");
+    let mut lines = format!("{doc}\n").into_bytes();
+    lines.extend_from_slice(b"\xc3\x28\n");
+    lines.extend_from_slice(format!("{doc}\n").as_bytes());
+    let dir = tempfile::tempdir().expect("tmp");
+    let file = dir.path().join("docs.jsonl");
+    std::fs::write(&file, &lines).expect("write");
+    let path = file.display().to_string();
+    let o = opsfloor(&["validate", "--lines", &path], "");
+    assert_eq!(o.status.code(), Some(65), "{}", stderr(&o));
+    assert_eq!(
+        stdout(&o),
+        format!(
+            "{path}:1: valid (OK [])\n\
+             {path}:2: invalid: not UTF-8 text (invalid at byte 1)\n\
+             {path}:3: valid (OK [])\n"
+        )
+    );
+
+    let o = opsfloor_bytes(&["validate"], b"{\"a\":\"\xff\"}");
+    assert_eq!(o.status.code(), Some(65));
+    assert_eq!(
+        stdout(&o),
+        "<stdin>: invalid: not UTF-8 text (invalid at byte 7)\n"
     );
 }
 

@@ -23,7 +23,8 @@ pub struct Args {
     /// The fleet's first port (services on N to N+4).
     #[arg(long, default_value_t = 9100)]
     base_port: u16,
-    /// The demo's directory: control files, inventory, history (default: under the system's temp dir).
+    /// The demo's directory: control files, inventory, history (default: a fresh
+    /// directory under the system's temp dir, removed when the demo exits).
     #[arg(long, value_name = "DIR")]
     dir: Option<PathBuf>,
     /// Simulate the clock from this instant (default: now if the market is open, else 30 minutes after the next open).
@@ -89,13 +90,35 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     let (calendar, calendar_overrides) = fleet_calendar(args.calendar_overrides.as_deref())?;
     let clock = demo_clock(args.now.as_deref(), &calendar)?;
     crate::cmd::serve_util::within_calendars(clock.now(), [&calendar])?;
-    let dir = args
-        .dir
-        .clone()
-        .unwrap_or_else(|| std::env::temp_dir().join(format!("opsfloor-demo-{}", args.base_port)));
+    let now = clock.now();
+    let banner = opening_words(
+        clock,
+        now,
+        Timestamp::now(),
+        calendar.is_open(now).unwrap_or(false),
+    );
+    // Without --dir, a fresh directory that is removed when this function returns:
+    // after Ctrl-C or SIGTERM (both end `shutdown_signal`) as after a failed start.
+    let temporary = match &args.dir {
+        Some(_) => None,
+        None => Some(
+            tempfile::Builder::new()
+                .prefix("opsfloor-demo-")
+                .tempdir()
+                .map_err(|source| CliError::Io {
+                    path: std::env::temp_dir(),
+                    source,
+                })?,
+        ),
+    };
+    let dir = match (&args.dir, &temporary) {
+        (Some(dir), _) => dir.clone(),
+        (None, Some(t)) => t.path().to_owned(),
+        (None, None) => std::env::temp_dir(),
+    };
     let alerts = args.alerts.as_deref().map(demo_alerts).transpose()?;
     init_logging();
-    runtime()?.block_on(async {
+    let outcome = runtime()?.block_on(async {
         let alerting = crate::cmd::serve::start_alerting(alerts.as_ref())?;
         let inventory = dir.join("inventory.toml");
         let mut fleet_config = FleetConfig::new(args.base_port, dir.join("control"));
@@ -125,11 +148,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             }
         };
         let d = fleet.control().path().display().to_string();
-        let when = match clock {
-            Clock::System => "the real clock (the market is open now)".to_owned(),
-            Clock::Simulated { start, .. } => format!("a simulated clock from {start}, so the market is open"),
-        };
-        println!("opsfloor demo: a simulated trading floor and its aggregator, on {when}.\n");
+        println!("{banner}");
         println!("  dashboard   http://{}/", floor.addr);
         println!("  API         http://{}/api/v1/floor", floor.addr);
         println!("  history     http://{}/api/v1/transitions", floor.addr);
@@ -146,5 +165,72 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         }
         fleet.shutdown().await;
         Ok(0)
-    })
+    });
+    if let Some(t) = temporary
+        && let Err(e) = t.close()
+    {
+        tracing::warn!(error = %e, "cannot remove the demo's temporary directory");
+    }
+    outcome
+}
+
+/// The banner's first lines: which clock the demo runs on and whether the market
+/// (of `is_open`, the probes' calendar at the demo's clock) is open; on a
+/// simulated clock also "Simulated clock: HH:MM UTC (real time HH:MM UTC)", as
+/// the pages' badge says it.
+pub fn opening_words(clock: Clock, now: Timestamp, real: Timestamp, is_open: bool) -> String {
+    let market = if is_open { "open" } else { "closed" };
+    match clock {
+        Clock::System => format!(
+            "opsfloor demo: a simulated trading floor and its aggregator, on the real clock \
+             (the market is {market} now).\n"
+        ),
+        Clock::Simulated { start, .. } => {
+            let so = if is_open {
+                ", so the market is open"
+            } else {
+                "; the market is closed then"
+            };
+            format!(
+                "opsfloor demo: a simulated trading floor and its aggregator, on a simulated \
+                 clock from {start}{so}.\nSimulated clock: {} UTC (real time {} UTC)\n",
+                now.strftime("%H:%M"),
+                real.strftime("%H:%M")
+            )
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn at(text: &str) -> Timestamp {
+        text.parse().expect("timestamp")
+    }
+
+    #[test]
+    fn the_banner_says_open_only_when_it_is() {
+        let start = at("2026-01-07T22:00:00Z");
+        let clock = Clock::simulated_from(start);
+        let closed = opening_words(clock, start, at("2026-03-02T06:12:40Z"), false);
+        assert_eq!(
+            closed,
+            "opsfloor demo: a simulated trading floor and its aggregator, on a simulated clock \
+             from 2026-01-07T22:00:00Z; the market is closed then.\n\
+             Simulated clock: 22:00 UTC (real time 06:12 UTC)\n"
+        );
+        let open = opening_words(clock, at("2026-01-07T15:00:00Z"), start, true);
+        assert!(open.contains(", so the market is open.\n"), "{open}");
+        assert!(
+            open.contains("Simulated clock: 15:00 UTC (real time 22:00 UTC)"),
+            "{open}"
+        );
+        let real = opening_words(Clock::System, start, start, false);
+        assert!(
+            real.contains("on the real clock (the market is closed now)"),
+            "{real}"
+        );
+        assert!(!real.contains("Simulated"), "{real}");
+    }
 }

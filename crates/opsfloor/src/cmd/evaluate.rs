@@ -4,7 +4,7 @@
 //! `{"line":N,"state":…,"reason_codes":[…],"rule":K,"rule_name":…}`, where `line` is
 //! the input line it answers, so answers can be joined back even when a bad line is
 //! skipped. A bad line gets a message on stderr naming its line number; the others
-//! are still answered and the exit code is 1.
+//! are still answered and the exit code is 1 (65 when a line is not even UTF-8 text).
 
 use std::io::{BufRead, BufWriter, Write};
 
@@ -45,9 +45,18 @@ pub fn run(_: &Args) -> Result<u8, CliError> {
         }
     }
     let mut bad_lines = 0usize;
-    for (index, line) in stdin.lines().enumerate() {
+    let mut not_text = 0usize;
+    for (index, bytes) in stdin.split(b'\n').enumerate() {
         let number = index + 1;
-        let line = line.map_err(io_err("<stdin>"))?;
+        let bytes = bytes.map_err(io_err("<stdin>"))?;
+        let line = match utf8_line(&bytes) {
+            Ok(line) => line,
+            Err(message) => {
+                not_text += 1;
+                eprintln!("opsfloor: error: <stdin>:{number}: {message}");
+                continue;
+            }
+        };
         if line.trim().is_empty() {
             continue;
         }
@@ -68,7 +77,7 @@ pub fn run(_: &Args) -> Result<u8, CliError> {
             Err(e) => {
                 bad_lines += 1;
                 eprintln!(
-                    "opsfloor evaluate: line {number}, column {}: {}",
+                    "opsfloor: error: <stdin>:{number}: column {}: {}",
                     e.column(),
                     bare_message(&e)
                 );
@@ -79,7 +88,18 @@ pub fn run(_: &Args) -> Result<u8, CliError> {
         Err(e) if e.kind() != std::io::ErrorKind::BrokenPipe => return Err(io_err("<stdout>")(e)),
         _ => {}
     }
+    if not_text > 0 {
+        return Ok(crate::error::EXIT_DATA);
+    }
     Ok(u8::from(bad_lines > 0))
+}
+
+/// One input line as text, without its line ending (`\n` split off, a `\r` before
+/// it dropped), or why it is not text: "not UTF-8 (invalid byte at column N)".
+pub fn utf8_line(bytes: &[u8]) -> Result<&str, String> {
+    let bytes = bytes.strip_suffix(b"\r").unwrap_or(bytes);
+    std::str::from_utf8(bytes)
+        .map_err(|e| format!("not UTF-8 text (invalid at byte {})", e.valid_up_to() + 1))
 }
 
 /// serde_json's message without its " at line L column C" suffix (we name the

@@ -269,8 +269,9 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             .floor
             .read(|f| (f.services().len(), f.inventory.floor.name.clone()));
         println!(
-            "opsfloor serve: {name}, {services} services, API at http://{}/api/v1/floor",
-            running.addr
+            "opsfloor serve: {name}, {services} services, dashboard at http://{addr}/, \
+             API at http://{addr}/api/v1/floor",
+            addr = running.addr
         );
         if let Some(db) = &config.db {
             println!("history: {}", db.display());

@@ -10,7 +10,8 @@
 //! ```
 //!
 //! Exit 0 when every document is valid, 1 when any is invalid (malformed JSON
-//! included), 2 when the input cannot be read.
+//! included), 65 when a document (with `--lines`, a line) is not UTF-8 text (the
+//! other lines are still checked), 2 when the input cannot be read.
 
 use std::fmt::Write as _;
 use std::io::Read;
@@ -34,40 +35,62 @@ pub struct Args {
 
 /// Runs the command.
 pub fn run(args: &Args) -> Result<u8, CliError> {
-    let (name, text) = match read_input(&args.file) {
+    let (name, bytes) = match read_input(&args.file) {
         Ok(read) => read,
         Err(message) => {
-            eprintln!("opsfloor validate: {message}");
+            eprintln!("opsfloor: error: {message}");
             return Ok(2);
         }
     };
     let mut report = String::new();
     let mut invalid = 0usize;
+    let mut not_text = 0usize;
     if args.lines {
-        for (index, line) in text.lines().enumerate() {
+        for (index, line) in bytes.split(|b| *b == b'\n').enumerate() {
+            let source = format!("{name}:{}", index + 1);
+            let line = match crate::cmd::evaluate::utf8_line(line) {
+                Ok(line) => line,
+                Err(message) => {
+                    not_text += 1;
+                    let _ = writeln!(report, "{source}: invalid: {message}");
+                    continue;
+                }
+            };
             if line.trim().is_empty() {
                 continue;
             }
-            let source = format!("{name}:{}", index + 1);
             invalid += usize::from(!check_one(&source, line, Some(index + 1), &mut report));
         }
     } else {
-        invalid += usize::from(!check_one(&name, &text, None, &mut report));
+        match std::str::from_utf8(&bytes) {
+            Ok(text) => invalid += usize::from(!check_one(&name, text, None, &mut report)),
+            Err(e) => {
+                not_text += 1;
+                let _ = writeln!(
+                    report,
+                    "{name}: invalid: not UTF-8 text (invalid at byte {})",
+                    e.valid_up_to() + 1
+                );
+            }
+        }
     }
     write_stdout(report.as_bytes())?;
+    if not_text > 0 {
+        return Ok(crate::error::EXIT_DATA);
+    }
     Ok(u8::from(invalid > 0))
 }
 
-fn read_input(file: &PathBuf) -> Result<(String, String), String> {
+fn read_input(file: &PathBuf) -> Result<(String, Vec<u8>), String> {
     if file.as_os_str() == "-" {
-        let mut text = String::new();
+        let mut bytes = Vec::new();
         std::io::stdin()
-            .read_to_string(&mut text)
+            .read_to_end(&mut bytes)
             .map_err(|e| format!("<stdin>: {e}"))?;
-        Ok(("<stdin>".into(), text))
+        Ok(("<stdin>".into(), bytes))
     } else {
-        let text = std::fs::read_to_string(file).map_err(|e| format!("{}: {e}", file.display()))?;
-        Ok((file.display().to_string(), text))
+        let bytes = std::fs::read(file).map_err(|e| format!("{}: {e}", file.display()))?;
+        Ok((file.display().to_string(), bytes))
     }
 }
 
