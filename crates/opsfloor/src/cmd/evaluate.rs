@@ -60,7 +60,7 @@ pub fn run(_: &Args) -> Result<u8, CliError> {
         if line.trim().is_empty() {
             continue;
         }
-        match serde_json::from_str::<Inputs>(&line) {
+        match serde_json::from_str::<Inputs>(line) {
             Ok(inputs) => {
                 let v = evaluate(&inputs);
                 let answer = Answer {
