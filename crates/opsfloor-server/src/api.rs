@@ -15,6 +15,7 @@
 //! | `/api/v1/cluster` | this replica's name, whether it leads, the leader and its lease |
 
 use std::convert::Infallible;
+use std::sync::Arc;
 use std::time::Duration;
 
 use axum::Router;
@@ -23,11 +24,12 @@ use axum::http::{HeaderValue, StatusCode, header};
 use axum::response::sse::{Event as SseEvent, KeepAlive, Sse};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
-use futures_util::{Stream, StreamExt};
+use futures_util::StreamExt;
 use opsfloor_contract::time::{format_timestamp, parse_timestamp};
 use opsfloor_contract::{ReasonCode, State};
 use opsfloor_history::{History, TransitionQuery};
 use serde::Serialize;
+use tokio::sync::Semaphore;
 use tokio_stream::wrappers::BroadcastStream;
 use tokio_stream::wrappers::errors::BroadcastStreamRecvError;
 
@@ -54,6 +56,10 @@ pub struct ApiState {
     /// Turns true when the floor stops: live streams end then, so a graceful
     /// shutdown never waits on a dashboard that stays connected.
     pub stopping: tokio::sync::watch::Receiver<bool>,
+    /// One permit per live-stream client ([`crate::listener::Limits::max_sse_clients`]):
+    /// a stream holds its permit until it ends, and a client finding none is
+    /// answered 503, so dashboards cannot take every connection the floor has.
+    pub sse_clients: Arc<Semaphore>,
 }
 
 /// The API router.
@@ -370,15 +376,28 @@ fn sse_json<T: Serialize>(name: &str, body: &T) -> SseEvent {
     }
 }
 
-async fn stream(
-    AxumState(s): AxumState<ApiState>,
-) -> Sse<impl Stream<Item = Result<SseEvent, Infallible>>> {
+/// How long a client turned away from the live stream is asked to wait.
+const SSE_RETRY_AFTER_SECS: u32 = 5;
+
+async fn stream(AxumState(s): AxumState<ApiState>) -> Response {
+    let Ok(permit) = Arc::clone(&s.sse_clients).try_acquire_owned() else {
+        let mut response = error(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "too many live-stream clients; retry later",
+        );
+        response
+            .headers_mut()
+            .insert(header::RETRY_AFTER, HeaderValue::from(SSE_RETRY_AFTER_SECS));
+        return response;
+    };
     // Subscribe before taking the snapshot, so no transition falls between them.
     let receiver = s.floor.subscribe();
     let first = snapshot_event(&s.floor);
     let floor = s.floor.clone();
     let rest = BroadcastStream::new(receiver).map(move |item| {
-        Ok(match item {
+        // The permit lives (and counts) as long as the stream does.
+        let _held = &permit;
+        Ok::<_, Infallible>(match item {
             Ok(change) => sse_json("transition", &TransitionView::from(&change)),
             // A slow client missed transitions: give it the whole picture again.
             Err(BroadcastStreamRecvError::Lagged(_)) => snapshot_event(&floor),
@@ -391,7 +410,9 @@ async fn stream(
     let events = futures_util::stream::once(async move { Ok(first) })
         .chain(rest)
         .take_until(stopped);
-    Sse::new(events).keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+    Sse::new(events)
+        .keep_alive(KeepAlive::new().interval(Duration::from_secs(15)))
+        .into_response()
 }
 
 async fn report(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQuery) -> Response {

@@ -59,15 +59,21 @@ pub struct Limits {
     pub idle_timeout: Duration,
     /// How many connections are served at once; more wait to be accepted.
     pub max_connections: usize,
+    /// How many live-stream (SSE) clients are served at once, counted apart from
+    /// connections because each holds its connection for as long as it listens;
+    /// one more is answered 503 with `Retry-After`.
+    pub max_sse_clients: usize,
 }
 
 impl Default for Limits {
-    /// 10 s for a request head, 60 s of silence, 10,000 connections.
+    /// 10 s for a request head, 60 s of silence, 10,000 connections, 1,000 live
+    /// streams.
     fn default() -> Self {
         Limits {
             header_read_timeout: Duration::from_secs(10),
             idle_timeout: Duration::from_secs(60),
             max_connections: 10_000,
+            max_sse_clients: 1_000,
         }
     }
 }

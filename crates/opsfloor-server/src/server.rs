@@ -221,6 +221,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         cluster: cluster.clone(),
         lists: Default::default(),
         stopping: stopped.clone(),
+        sse_clients: Arc::new(tokio::sync::Semaphore::new(config.limits.max_sse_clients)),
     };
     let mut app = router(api_state.clone());
     if let Some(pages) = &config.pages {

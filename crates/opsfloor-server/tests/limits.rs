@@ -1,7 +1,9 @@
 //! The accept loop's bounds over real loopback TCP: clients that drip header bytes
 //! are dropped at the header-read timeout, silent connections at the idle timeout,
 //! and while many slow clients hold connections (even all of them, at the cap,
-//! where the oldest slow one is evicted) `/health` still answers within a second.
+//! where the oldest slow one is evicted) `/health` still answers within a second;
+//! live-stream clients are capped apart from connections, and one more is a JSON
+//! 503 with `Retry-After`.
 
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
@@ -178,6 +180,7 @@ async fn at_the_cap_slow_clients_are_evicted_and_health_answers_within_a_second(
         header_read_timeout: Duration::from_secs(10),
         idle_timeout: Duration::from_secs(60),
         max_connections: 16,
+        ..Limits::default()
     };
     let running = floor(dir.path(), limits).await;
     let stop = Arc::new(AtomicBool::new(false));
@@ -193,5 +196,104 @@ async fn at_the_cap_slow_clients_are_evicted_and_health_answers_within_a_second(
     for t in threads {
         let _ = t.join();
     }
+    running.shutdown().await;
+}
+
+/// Opens the live stream over raw TCP and reads until its first `snapshot` event
+/// (so the server holds the stream's place); `None` when the answer is not a stream.
+fn open_stream(addr: SocketAddr) -> Option<TcpStream> {
+    let mut stream = TcpStream::connect(addr).ok()?;
+    stream
+        .set_read_timeout(Some(Duration::from_secs(10)))
+        .ok()?;
+    stream
+        .write_all(
+            b"GET /api/v1/stream HTTP/1.1\r\nHost: floor\r\nAccept: text/event-stream\r\n\r\n",
+        )
+        .ok()?;
+    let mut seen = Vec::new();
+    let mut buf = [0u8; 4096];
+    while !String::from_utf8_lossy(&seen).contains("event: snapshot") {
+        let n = stream.read(&mut buf).ok()?;
+        if n == 0 {
+            return None;
+        }
+        seen.extend_from_slice(&buf[..n]);
+        if seen.starts_with(b"HTTP/1.1 503") {
+            return None;
+        }
+    }
+    Some(stream)
+}
+
+async fn get_stream_status(addr: SocketAddr) -> reqwest::Response {
+    reqwest::Client::builder()
+        .timeout(Duration::from_secs(10))
+        .build()
+        .expect("client")
+        .get(format!("http://{addr}/api/v1/stream"))
+        .send()
+        .await
+        .expect("the stream answers")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn live_stream_clients_beyond_the_cap_get_a_json_503_with_retry_after() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let limits = Limits {
+        max_sse_clients: 2,
+        ..Limits::default()
+    };
+    let running = floor(dir.path(), limits).await;
+    let addr = running.addr;
+    let (first, second) =
+        tokio::task::spawn_blocking(move || (open_stream(addr), open_stream(addr)))
+            .await
+            .expect("thread");
+    let (first, second) = (first.expect("first stream"), second.expect("second stream"));
+
+    let refused = get_stream_status(addr).await;
+    assert_eq!(refused.status().as_u16(), 503);
+    assert_eq!(
+        refused
+            .headers()
+            .get("retry-after")
+            .map(|v| v.as_bytes().to_vec()),
+        Some(b"5".to_vec())
+    );
+    assert_eq!(
+        refused
+            .headers()
+            .get("content-type")
+            .map(|v| v.as_bytes().to_vec()),
+        Some(b"application/json".to_vec())
+    );
+    let body: serde_json::Value = refused.json().await.expect("a JSON body");
+    assert!(
+        body["error"]
+            .as_str()
+            .is_some_and(|e| e.contains("live-stream")),
+        "{body}"
+    );
+    // Other routes are not counted against the stream cap.
+    assert!(health_latency(addr).await < Duration::from_secs(1));
+
+    // A closed stream frees its place: a new client gets in (polled, with a deadline).
+    drop(first);
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let third = loop {
+        let opened = tokio::task::spawn_blocking(move || open_stream(addr))
+            .await
+            .expect("thread");
+        if let Some(stream) = opened {
+            break stream;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no place freed after a stream closed"
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    drop((second, third));
     running.shutdown().await;
 }

@@ -59,17 +59,37 @@ pub struct Args {
     idle_timeout: u64,
     /// Connections served at once (at the cap the oldest slow client is evicted).
     /// Default: 10,000, or less when the open-files limit is lower, keeping an
-    /// eighth of the descriptors (at least 64) for polling and history.
+    /// eighth of the descriptors (at least 64) for polling and history; a larger
+    /// N is lowered to keep that reserve.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: Option<u64>,
+    /// Live-stream (SSE) clients served at once, counted apart from connections;
+    /// one more is answered 503 with Retry-After.
+    #[arg(long, value_name = "N", default_value_t = 1_000, value_parser = clap::value_parser!(u64).range(1..))]
+    max_sse_clients: u64,
+}
+
+/// The most connections that leave a reserve of descriptors for polling and
+/// history under the soft open-files limit `open_files`: the limit less an eighth
+/// (at least 64), at least 1. `None` when unlimited.
+fn reserve_cap(open_files: Option<u64>) -> Option<u64> {
+    open_files.map(|limit| limit.saturating_sub((limit / 8).max(64)).max(1))
 }
 
 /// The default connection cap: 10,000, or the soft open-files limit less a
 /// reserve for polling and history (an eighth, at least 64), whichever is lower.
 fn default_max_connections(open_files: Option<u64>) -> u64 {
-    match open_files {
-        Some(limit) => limit.saturating_sub((limit / 8).max(64)).clamp(1, 10_000),
-        None => 10_000,
+    reserve_cap(open_files).map_or(10_000, |cap| cap.min(10_000))
+}
+
+/// The connection cap: `asked` (or the default), never above [`reserve_cap`], so
+/// serving load cannot take the descriptors polling needs, whatever the flag says.
+/// Also whether `asked` was lowered, for a warning.
+fn max_connections(asked: Option<u64>, open_files: Option<u64>) -> (u64, bool) {
+    match (asked, reserve_cap(open_files)) {
+        (None, _) => (default_max_connections(open_files), false),
+        (Some(asked), Some(cap)) if asked > cap => (cap, true),
+        (Some(asked), _) => (asked, false),
     }
 }
 
@@ -100,16 +120,22 @@ fn raise_open_files() -> (Option<u64>, Option<u64>) {
 }
 
 impl Args {
-    /// The connection bounds the flags ask for.
+    /// The connection bounds the flags ask for (the cap kept below the open-files
+    /// limit's reserve).
     fn limits(&self) -> Limits {
+        let (cap, lowered) = max_connections(self.max_connections, open_files_limit());
+        if lowered {
+            tracing::warn!(
+                asked = self.max_connections,
+                max_connections = cap,
+                "--max-connections lowered to keep descriptors for polling and history"
+            );
+        }
         Limits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
-            max_connections: usize::try_from(
-                self.max_connections
-                    .unwrap_or_else(|| default_max_connections(open_files_limit())),
-            )
-            .unwrap_or(usize::MAX),
+            max_connections: usize::try_from(cap).unwrap_or(usize::MAX),
+            max_sse_clients: usize::try_from(self.max_sse_clients).unwrap_or(usize::MAX),
         }
     }
 }
@@ -280,6 +306,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             addr = %running.addr,
             services,
             max_connections = config.limits.max_connections,
+            max_sse_clients = config.limits.max_sse_clients,
             open_files = open_files_limit(),
             "floor started"
         );
@@ -295,7 +322,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
 
 #[cfg(test)]
 mod tests {
-    use super::default_max_connections;
+    use super::{default_max_connections, max_connections};
 
     #[test]
     fn the_cap_keeps_descriptors_for_polling() {
@@ -304,5 +331,14 @@ mod tests {
         assert_eq!(default_max_connections(Some(65_536)), 10_000);
         assert_eq!(default_max_connections(Some(10)), 1);
         assert_eq!(default_max_connections(None), 10_000);
+    }
+
+    #[test]
+    fn an_explicit_cap_never_eats_the_reserve() {
+        assert_eq!(max_connections(Some(5_000), Some(1_024)), (896, true));
+        assert_eq!(max_connections(Some(500), Some(1_024)), (500, false));
+        assert_eq!(max_connections(Some(20_000), Some(65_536)), (20_000, false));
+        assert_eq!(max_connections(Some(20_000), None), (20_000, false));
+        assert_eq!(max_connections(None, Some(1_024)), (896, false));
     }
 }
