@@ -49,12 +49,13 @@ async fn normal_market_hours_reads_ok() {
     );
     assert!(gamma.contains("<td><b>OK</b></td>"), "{gamma}");
     assert!(gamma.contains(" ms</td><td>critical</td>"), "{gamma}");
-    // Groups in the seed's order, inventory order inside.
+    // Groups in the seed's order, inventory order inside (the group headings, not
+    // the kind filter's options above the table).
     let order: Vec<usize> = [
-        "Market data",
-        "Strategies",
-        "Execution",
-        "Ingest",
+        "colspan=\"7\">Market data<",
+        "colspan=\"7\">Strategies<",
+        "colspan=\"7\">Execution<",
+        "colspan=\"7\">Ingest<",
         ">gamma-strategy<",
         ">whale-strategy<",
     ]
