@@ -8,8 +8,8 @@ use std::hint::black_box;
 use criterion::{Criterion, criterion_group, criterion_main};
 use opsfloor_contract::time::parse_timestamp;
 use opsfloor_contract::{
-    Calendar, Identity, Inputs, Observations, ServiceConfig, ServiceKind, build_document, evaluate,
-    parse_document,
+    Calendar, Identity, Inputs, Observations, ServiceConfig, ServiceKind, Sessions, build_document,
+    evaluate, parse_document,
 };
 
 fn contract(c: &mut Criterion) {
@@ -80,7 +80,11 @@ fn calendars(c: &mut Criterion) {
         .map(|i| jiff::Timestamp::from_second(1_580_000_000 + i * 490_007).expect("ts"))
         .collect();
     let mut group = c.benchmark_group("is_open");
-    for calendar in Calendar::builtins().expect("built") {
+    let extended = Calendar::by_name_with("XNYS", Sessions::Extended, &Default::default())
+        .expect("XNYS extended");
+    let mut every = Calendar::builtins().expect("built");
+    every.push(extended);
+    for calendar in every {
         let mut i = 0usize;
         group.bench_function(calendar.name(), |b| {
             b.iter(|| {

@@ -1,8 +1,9 @@
 //! The inventory file the fleet writes for the floor (`--write-inventory`).
 //!
 //! TOML, the floor's native format: one `[[services]]` table per service with
-//! `name`, `kind`, `url`, `criticality`, and for the execution agent `replicas` and
-//! `enabled`. Rewritten whenever the execution agent is scaled, atomically (a
+//! `name`, `kind`, `url`, `criticality`, a service's own `calendar` when it has one,
+//! and for the execution agent `replicas` and `enabled`. Rewritten whenever the
+//! execution agent is scaled, atomically (a
 //! temporary file renamed over the old one), so a reader never sees half a file.
 
 use std::path::Path;
@@ -28,6 +29,9 @@ pub(crate) fn render(
             t.insert("kind".into(), m.kind.as_str().into());
             t.insert("url".into(), m.url().into());
             t.insert("criticality".into(), m.criticality.as_str().into());
+            if let Some(calendar) = m.calendar {
+                t.insert("calendar".into(), calendar.into());
+            }
             if m.kind == opsfloor_contract::ServiceKind::Execution {
                 t.insert("replicas".into(), execution_replicas.into());
                 t.insert("enabled".into(), execution_enabled.into());

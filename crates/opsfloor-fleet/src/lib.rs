@@ -11,12 +11,21 @@
 //! | N+3 | `execution-agent` | execution: scaled to zero by default (not started) | critical |
 //! | N+4 | `bars-ingest` | ingest: a cron-style job seen through its heartbeat file | optional |
 //!
+//! A [`MixedDesk`] adds two services on other venues, for a desk that trades Tokyo
+//! and crypto next to US equities:
+//!
+//! | port | service | kind | calendar | criticality |
+//! |---|---|---|---|---|
+//! | N+5 | `tokyo-strategy` | strategy: watches the NYSE feed over HTTP | `XTKS` | critical |
+//! | N+6 | `crypto-feed` | marketdata: ticks about every second | `always-open` | critical |
+//!
 //! Scenarios change while it runs through files in its control directory (see
 //! [`control`]); the kill switch is the probes' own `EXECUTION_HALTED_FILE`.
 
 pub mod control;
 mod inventory;
 mod member;
+mod roster;
 mod sim;
 
 use std::collections::BTreeSet;
@@ -37,6 +46,7 @@ pub use opsfloor_contract::Criticality;
 
 use crate::control::Controls;
 use crate::member::Member;
+use crate::roster::{Feed, Spec};
 
 /// The names of the simulated services, in port order.
 pub const MARKETDATA: &str = "marketdata-mcp-server";
@@ -48,6 +58,20 @@ pub const WHALE: &str = "whale-strategy";
 pub const EXECUTION: &str = "execution-agent";
 /// The ingest job.
 pub const INGEST: &str = "bars-ingest";
+/// A mixed desk's Tokyo strategy (`XTKS`).
+pub const TOKYO: &str = "tokyo-strategy";
+/// A mixed desk's crypto feed (`always-open`).
+pub const CRYPTO_FEED: &str = "crypto-feed";
+
+/// A desk on three venues: with it the fleet also runs [`TOKYO`] and
+/// [`CRYPTO_FEED`], each judged by its own calendar, so the floor stays calm and
+/// right around the clock (the NYSE closed while Tokyo trades, both closed while
+/// crypto trades).
+#[derive(Debug, Clone)]
+pub struct MixedDesk {
+    /// The Tokyo strategy's calendar: `XTKS`, with the operators' overrides.
+    pub xtks: Calendar,
+}
 
 /// What the fleet starts in; each is one command (`opsfloor fleet --scenario NAME`).
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
@@ -92,7 +116,8 @@ impl Scenario {
 pub struct FleetConfig {
     /// The loopback address to serve on.
     pub host: IpAddr,
-    /// The first port; services take N to N+4. 0 picks free ports (for tests).
+    /// The first port; services take N to N+4 (N+6 for a mixed desk). 0 picks free
+    /// ports (for tests).
     pub base_port: u16,
     /// The control directory.
     pub dir: PathBuf,
@@ -104,6 +129,8 @@ pub struct FleetConfig {
     /// The overrides file the written inventory names (`[floor] calendar_overrides`),
     /// so the floor reads the same closures as the probes.
     pub calendar_overrides: Option<PathBuf>,
+    /// Two more services on other venues (ports N+5 and N+6), or none.
+    pub mixed_desk: Option<MixedDesk>,
     /// The clock every service shares.
     pub clock: Clock,
     /// The starting scenario.
@@ -131,6 +158,7 @@ impl FleetConfig {
             inventory: None,
             calendar: Calendar::nyse(),
             calendar_overrides: None,
+            mixed_desk: None,
             clock: Clock::System,
             scenario: Scenario::Normal,
             tick_interval: Duration::from_secs(1),
@@ -174,6 +202,8 @@ pub struct ServiceInfo {
     pub kind: ServiceKind,
     /// Its criticality.
     pub criticality: Criticality,
+    /// The calendar it is judged by (its own, else the fleet's).
+    pub calendar: &'static str,
     /// Its base URL, e.g. `http://127.0.0.1:9100`.
     pub url: String,
 }
@@ -206,63 +236,18 @@ impl Fleet {
         };
         let control = ControlDir::create(&config.dir, s == Scenario::KillSwitch, &initial)?;
 
-        let specs: [(&'static str, ServiceKind, Criticality, &str, &str); 5] = [
-            (
-                MARKETDATA,
-                ServiceKind::Marketdata,
-                Criticality::Critical,
-                "STREAM",
-                "4f1c2a9",
-            ),
-            (
-                GAMMA,
-                ServiceKind::Strategy,
-                Criticality::Critical,
-                "PAPER",
-                "9b7e3d1",
-            ),
-            (
-                WHALE,
-                ServiceKind::Strategy,
-                Criticality::Important,
-                "PAPER",
-                "9b7e3d1",
-            ),
-            (
-                EXECUTION,
-                ServiceKind::Execution,
-                Criticality::Critical,
-                "LIVE",
-                "c03a5e8",
-            ),
-            (
-                INGEST,
-                ServiceKind::Ingest,
-                Criticality::Optional,
-                "BATCH",
-                "71d0b46",
-            ),
-        ];
+        let specs = roster::roster(config.mixed_desk.as_ref().map(|d| &d.xtks));
         let mut members = Vec::new();
         let mut listeners = Vec::new();
-        for (offset, (name, kind, criticality, mode, sha)) in (0u16..).zip(specs) {
+        for (offset, spec) in (0u16..).zip(&specs) {
             let port = if config.base_port == 0 {
                 0
             } else {
                 config.base_port.saturating_add(offset)
             };
-            let probe = Probe::with_clock(
-                probe_config(&config, &control, name, kind, mode, sha),
-                config.clock,
-            );
-            let (member, listener) = Member::bind(
-                name,
-                kind,
-                criticality,
-                probe,
-                SocketAddr::new(config.host, port),
-            )
-            .await?;
+            let probe = Probe::with_clock(probe_config(&config, &control, spec), config.clock);
+            let (member, listener) =
+                Member::bind(spec, probe, SocketAddr::new(config.host, port)).await?;
             members.push(member);
             listeners.push(listener);
         }
@@ -282,15 +267,18 @@ impl Fleet {
         execution.set_execution_replicas(Some(initial.execution_replicas));
         execution.set_execution_enabled(Some(initial.execution_enabled));
 
-        let marketdata = members[0].probe.clone();
         if s == Scenario::StaleMarketdata {
             let long_ago = config
                 .clock
                 .now()
                 .checked_sub(SignedDuration::from_secs(300))
                 .unwrap_or(config.clock.now());
-            marketdata.record_tick(long_ago);
-            marketdata.record_bar(long_ago);
+            for (m, spec) in members.iter().zip(&specs) {
+                if spec.feed == Feed::Ticks {
+                    m.probe.record_tick(long_ago);
+                    m.probe.record_bar(long_ago);
+                }
+            }
         }
 
         let services: Vec<ServiceInfo> = members
@@ -299,6 +287,7 @@ impl Fleet {
                 name: m.name,
                 kind: m.kind,
                 criticality: m.criticality,
+                calendar: m.calendar.unwrap_or(config.calendar.name()),
                 url: m.url(),
             })
             .collect();
@@ -318,12 +307,6 @@ impl Fleet {
         let feed_on = Arc::new(AtomicBool::new(initial.tick_feed));
         let md_url = services[0].url.clone();
         let mut tasks = vec![
-            sim::spawn_feed(
-                marketdata,
-                feed_on.clone(),
-                config.tick_interval,
-                stopped.clone(),
-            ),
             sim::spawn_heartbeats(
                 members.iter().map(|m| m.probe.clone()).collect(),
                 stopped.clone(),
@@ -334,12 +317,20 @@ impl Fleet {
                 stopped.clone(),
             ),
         ];
-        for m in &members[1..4] {
-            tasks.push(sim::spawn_watcher(
-                m.probe.clone(),
-                md_url.clone(),
-                stopped.clone(),
-            ));
+        for (m, spec) in members.iter().zip(&specs) {
+            let probe = m.probe.clone();
+            match spec.feed {
+                Feed::Ticks => tasks.push(sim::spawn_feed(
+                    probe,
+                    feed_on.clone(),
+                    config.tick_interval,
+                    stopped.clone(),
+                )),
+                Feed::Watches => {
+                    tasks.push(sim::spawn_watcher(probe, md_url.clone(), stopped.clone()))
+                }
+                Feed::None => {}
+            }
         }
         tasks.push(sim::spawn_control_loop(sim::ControlLoop {
             members,
@@ -386,14 +377,14 @@ impl Fleet {
     }
 }
 
-fn probe_config(
-    config: &FleetConfig,
-    control: &ControlDir,
-    name: &str,
-    kind: ServiceKind,
-    mode: &str,
-    sha: &str,
-) -> ProbeConfig {
+fn probe_config(config: &FleetConfig, control: &ControlDir, spec: &Spec) -> ProbeConfig {
+    let Spec {
+        name,
+        kind,
+        mode,
+        sha,
+        ..
+    } = *spec;
     let mut probe = ProbeConfig::new(Identity {
         service_name: name.to_owned(),
         service_kind: kind,
@@ -404,7 +395,10 @@ fn probe_config(
         agent_role: Some(kind.as_str().to_owned()),
         agent_mode: Some(mode.to_owned()),
     });
-    probe.calendar = config.calendar.clone();
+    probe.calendar = spec
+        .calendar
+        .clone()
+        .unwrap_or_else(|| config.calendar.clone());
     probe.service.heartbeat_ttl_seconds = config.heartbeat_ttl_seconds;
     probe.service.stale_threshold_seconds = config.stale_threshold_seconds;
     probe.kill_switch = KillSwitchSource {

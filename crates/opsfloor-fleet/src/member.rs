@@ -3,13 +3,14 @@
 
 use std::net::SocketAddr;
 
-use opsfloor_contract::{Criticality, ServiceKind};
+use opsfloor_contract::{Calendar, Criticality, ServiceKind};
 use opsfloor_probe::Probe;
 use tokio::net::TcpListener;
 use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 use crate::FleetError;
+use crate::roster::Spec;
 
 /// A simulated service.
 #[derive(Debug)]
@@ -17,6 +18,8 @@ pub(crate) struct Member {
     pub(crate) name: &'static str,
     pub(crate) kind: ServiceKind,
     pub(crate) criticality: Criticality,
+    /// Its own calendar's name for the inventory; `None` follows the floor's.
+    pub(crate) calendar: Option<&'static str>,
     pub(crate) probe: Probe,
     /// The address it serves on; fixed after the first bind so restarts reuse it.
     pub(crate) addr: SocketAddr,
@@ -26,12 +29,11 @@ pub(crate) struct Member {
 impl Member {
     /// Binds the member's address (port 0 picks a free port once) without serving yet.
     pub(crate) async fn bind(
-        name: &'static str,
-        kind: ServiceKind,
-        criticality: Criticality,
+        spec: &Spec,
         probe: Probe,
         addr: SocketAddr,
     ) -> Result<(Member, TcpListener), FleetError> {
+        let name = spec.name;
         let listener = TcpListener::bind(addr)
             .await
             .map_err(|source| FleetError::Bind { name, addr, source })?;
@@ -42,8 +44,9 @@ impl Member {
         Ok((
             Member {
                 name,
-                kind,
-                criticality,
+                kind: spec.kind,
+                criticality: spec.criticality,
+                calendar: spec.calendar.as_ref().map(Calendar::name),
                 probe,
                 addr,
                 server: None,

@@ -267,3 +267,51 @@ async fn a_closure_in_the_probes_calendar_shows_market_closed_and_the_inventory_
     );
     fleet.shutdown().await;
 }
+
+#[tokio::test]
+async fn a_mixed_desk_names_each_services_own_calendar_in_the_inventory() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let inventory = dir.path().join("inventory.toml");
+    let mut config = FleetConfig::new(0, dir.path().join("control"));
+    config.clock = Clock::simulated_from(MARKET_HOURS.parse().expect("ts"));
+    config.inventory = Some(inventory.clone());
+    config.mixed_desk = Some(opsfloor_fleet::MixedDesk {
+        xtks: opsfloor_contract::Calendar::by_name("XTKS", &Default::default()).expect("XTKS"),
+    });
+    let fleet = Fleet::start(config).await.expect("fleet starts");
+    // Thursday 00:00 in Tokyo: its strategy is calm; crypto trades.
+    expect(
+        &fleet,
+        opsfloor_fleet::TOKYO,
+        "MARKET_CLOSED [MARKET_CLOSED]",
+        SOON,
+    )
+    .await;
+    expect(&fleet, opsfloor_fleet::CRYPTO_FEED, "OK []", SOON).await;
+    let doc = status(&fleet, opsfloor_fleet::TOKYO)
+        .await
+        .expect("answers");
+    assert_eq!(doc["market"]["calendar"], "XTKS");
+    assert_eq!(doc["market"]["next_open_utc"], "2026-01-08T00:00:00Z");
+    let written = std::fs::read_to_string(&inventory).expect("inventory");
+    let parsed = opsfloor_inventory::parse(&written, &inventory, opsfloor_inventory::Format::Toml)
+        .expect("a valid inventory");
+    let calendars: Vec<(&str, Option<&str>)> = parsed
+        .services
+        .iter()
+        .map(|s| (s.name.as_str(), s.calendar.as_deref()))
+        .collect();
+    assert_eq!(
+        calendars,
+        [
+            (MARKETDATA, None),
+            (GAMMA, None),
+            (WHALE, None),
+            (EXECUTION, None),
+            (INGEST, None),
+            (opsfloor_fleet::TOKYO, Some("XTKS")),
+            (opsfloor_fleet::CRYPTO_FEED, Some("always-open")),
+        ]
+    );
+    fleet.shutdown().await;
+}

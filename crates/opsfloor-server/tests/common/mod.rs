@@ -23,11 +23,21 @@ pub struct Setup {
 impl Setup {
     /// A fleet on free ports, in `scenario`, with a simulated clock from `now`.
     pub async fn fleet(scenario: Scenario, now: &str) -> Setup {
+        Setup::fleet_with(scenario, now, None).await
+    }
+
+    /// As [`Setup::fleet`], with a mixed desk (`--venues`) when given.
+    pub async fn fleet_with(
+        scenario: Scenario,
+        now: &str,
+        mixed_desk: Option<opsfloor_fleet::MixedDesk>,
+    ) -> Setup {
         let dir = tempfile::tempdir().expect("tmp");
         let clock = Clock::simulated_from(now.parse().expect("ts"));
         let mut config = FleetConfig::new(0, dir.path().join("control"));
         config.clock = clock;
         config.scenario = scenario;
+        config.mixed_desk = mixed_desk;
         config.tick_interval = Duration::from_millis(200);
         config.stale_threshold_seconds = 2.0;
         config.control_interval = Duration::from_millis(50);
@@ -42,11 +52,12 @@ impl Setup {
         );
         for s in self.fleet.services() {
             text.push_str(&format!(
-                "\n[[services]]\nname = \"{}\"\nkind = \"{}\"\nurl = \"{}\"\ncriticality = \"{}\"\n",
+                "\n[[services]]\nname = \"{}\"\nkind = \"{}\"\nurl = \"{}\"\ncriticality = \"{}\"\ncalendar = \"{}\"\n",
                 s.name,
                 s.kind.as_str(),
                 s.url,
-                s.criticality.as_str()
+                s.criticality.as_str(),
+                s.calendar
             ));
             if s.name == opsfloor_fleet::EXECUTION {
                 text.push_str("replicas = 0\n");

@@ -11,7 +11,9 @@ use opsfloor_fleet::{Fleet, FleetConfig, Scenario};
 use opsfloor_probe::Clock;
 use opsfloor_server::server::{ServeConfig, start};
 
-use crate::cmd::serve_util::{fleet_calendar, init_logging, runtime, shutdown_signal};
+use crate::cmd::serve_util::{
+    FleetCalendars, fleet_calendars, init_logging, runtime, shutdown_signal,
+};
 use crate::error::CliError;
 
 /// Arguments of `opsfloor demo`.
@@ -20,7 +22,7 @@ pub struct Args {
     /// Where the floor (API and dashboard) listens.
     #[arg(long, default_value = "127.0.0.1:8080")]
     listen: SocketAddr,
-    /// The fleet's first port (services on N to N+4).
+    /// The fleet's first port (services on N to N+4, N+6 with --venues).
     #[arg(long, default_value_t = 9100)]
     base_port: u16,
     /// The demo's directory: control files, inventory, history (default: a fresh
@@ -38,6 +40,10 @@ pub struct Args {
     /// the probes (XNYS entries) and by the floor (`[floor] calendar_overrides`).
     #[arg(long, value_name = "FILE")]
     calendar_overrides: Option<PathBuf>,
+    /// A mixed desk: also a Tokyo strategy (XTKS) and a crypto feed (always-open),
+    /// each judged by its own calendar, on the fleet's ports N+5 and N+6.
+    #[arg(long)]
+    venues: bool,
 }
 
 /// The `[alerts]` of `--alerts FILE`, resolved; problems name the file and field.
@@ -87,9 +93,14 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             args.listen
         )));
     }
-    let (calendar, calendar_overrides) = fleet_calendar(args.calendar_overrides.as_deref())?;
-    let clock = demo_clock(args.now.as_deref(), &calendar)?;
-    crate::cmd::serve_util::within_calendars(clock.now(), [&calendar])?;
+    let calendars = fleet_calendars(args.calendar_overrides.as_deref(), args.venues)?;
+    let clock = demo_clock(args.now.as_deref(), &calendars.nyse)?;
+    crate::cmd::serve_util::within_calendars(clock.now(), calendars.all())?;
+    let FleetCalendars {
+        nyse: calendar,
+        mixed_desk,
+        overrides: calendar_overrides,
+    } = calendars;
     let now = clock.now();
     let banner = opening_words(
         clock,
@@ -127,6 +138,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         fleet_config.inventory = Some(inventory.clone());
         fleet_config.calendar = calendar;
         fleet_config.calendar_overrides = calendar_overrides;
+        fleet_config.mixed_desk = mixed_desk;
         let fleet = Fleet::start(fleet_config).await.map_err(|e| CliError::System(e.to_string()))?;
         let serve = ServeConfig {
             inventory,

@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use opsfloor_fleet::{EXECUTION, Fleet, FleetConfig, Scenario};
 
-use crate::cmd::serve_util::{clock, fleet_calendar, init_logging, runtime, shutdown_signal};
+use crate::cmd::serve_util::{clock, fleet_calendars, init_logging, runtime, shutdown_signal};
 use crate::error::CliError;
 
 /// Arguments of `opsfloor fleet`.
@@ -15,7 +15,8 @@ use crate::error::CliError;
 Change them while it runs by editing the files in the control directory (printed at start)."
 )]
 pub struct Args {
-    /// The first port: marketdata on N, strategies on N+1 and N+2, execution on N+3, ingest on N+4.
+    /// The first port: marketdata on N, strategies on N+1 and N+2, execution on N+3, ingest on N+4
+    /// (with --venues: the Tokyo strategy on N+5, the crypto feed on N+6).
     #[arg(long, default_value_t = 9100)]
     base_port: u16,
     /// The control directory (default: a directory named after the base port under the system's temp dir).
@@ -34,6 +35,10 @@ pub struct Args {
     /// probes use its XNYS entries and the written inventory names it for the floor.
     #[arg(long, value_name = "FILE")]
     calendar_overrides: Option<PathBuf>,
+    /// A mixed desk: also a Tokyo strategy (XTKS) on N+5 and a crypto feed
+    /// (always-open) on N+6, each judged by its own calendar.
+    #[arg(long)]
+    venues: bool,
 }
 
 fn scenario_name(name: &str) -> Result<String, String> {
@@ -57,9 +62,11 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     config.clock = clock(args.now.as_deref())?;
     config.scenario = scenario;
     config.inventory = args.write_inventory.clone();
-    (config.calendar, config.calendar_overrides) =
-        fleet_calendar(args.calendar_overrides.as_deref())?;
-    crate::cmd::serve_util::within_calendars(config.clock.now(), [&config.calendar])?;
+    let calendars = fleet_calendars(args.calendar_overrides.as_deref(), args.venues)?;
+    crate::cmd::serve_util::within_calendars(config.clock.now(), calendars.all())?;
+    config.calendar = calendars.nyse;
+    config.calendar_overrides = calendars.overrides;
+    config.mixed_desk = calendars.mixed_desk;
     init_logging();
     runtime()?.block_on(async {
         let fleet = Fleet::start(config).await.map_err(|e| CliError::System(e.to_string()))?;
@@ -68,7 +75,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         if let Some(now) = &args.now {
             let _ = writeln!(banner, "clock: simulated, starting at {now}");
         }
-        let _ = writeln!(banner, "\n  {:<24}{:<12}{:<13}status", "service", "kind", "criticality");
+        let _ = writeln!(banner, "\n  {:<24}{:<12}{:<13}{:<13}status", "service", "kind", "criticality", "calendar");
         for s in fleet.services() {
             let note = if s.name == EXECUTION && !matches!(scenario, Scenario::ExecutionDisabled | Scenario::ExecutionRunning) {
                 "  (scaled to zero: not started)"
@@ -77,10 +84,11 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             };
             let _ = writeln!(
                 banner,
-                "  {:<24}{:<12}{:<13}{}/ops/status{note}",
+                "  {:<24}{:<12}{:<13}{:<13}{}/ops/status{note}",
                 s.name,
                 s.kind.as_str(),
                 s.criticality.as_str(),
+                s.calendar,
                 s.url
             );
         }

@@ -93,21 +93,54 @@ pub fn within_calendars<'a>(
     Ok(())
 }
 
-/// `--calendar-overrides` of `fleet` and `demo`: the probes' NYSE calendar with the
-/// file's XNYS entries applied, and the file's absolute path for the written
-/// inventory (`[floor] calendar_overrides`), so the floor reads the same closures.
-/// Without the flag: the built-in NYSE calendar and no file.
-pub fn fleet_calendar(
+/// The calendars of `fleet` and `demo`, with `--calendar-overrides` applied.
+pub struct FleetCalendars {
+    /// The NYSE desk's calendar (the probes' and the written inventory's default).
+    pub nyse: opsfloor_contract::Calendar,
+    /// With `--venues`: the mixed desk, its Tokyo calendar with the file's XTKS entries.
+    pub mixed_desk: Option<opsfloor_fleet::MixedDesk>,
+    /// The file's absolute path for the written inventory (`[floor]
+    /// calendar_overrides`), so the floor reads the same closures as the probes.
+    pub overrides: Option<std::path::PathBuf>,
+}
+
+/// `--calendar-overrides` (and `--venues`) of `fleet` and `demo`. Without the file:
+/// the built-in calendars and no file.
+pub fn fleet_calendars(
     path: Option<&std::path::Path>,
-) -> Result<(opsfloor_contract::Calendar, Option<std::path::PathBuf>), CliError> {
-    let Some(path) = path else {
-        return Ok((opsfloor_contract::Calendar::nyse(), None));
+    venues: bool,
+) -> Result<FleetCalendars, CliError> {
+    let (overrides, absolute) = match path {
+        None => (opsfloor_contract::calendar::VenueOverrides::default(), None),
+        Some(path) => {
+            let overrides = opsfloor_server::overrides::load_overrides(path)
+                .map_err(|e| CliError::Data(e.to_string()))?;
+            let absolute = std::path::absolute(path).map_err(|source| CliError::Io {
+                path: path.to_owned(),
+                source,
+            })?;
+            (overrides, Some(absolute))
+        }
     };
-    let overrides = opsfloor_server::overrides::load_overrides(path)
-        .map_err(|e| CliError::Data(e.to_string()))?;
-    let absolute = std::path::absolute(path).map_err(|source| CliError::Io {
-        path: path.to_owned(),
-        source,
-    })?;
-    Ok((overrides.calendar("XNYS")?, Some(absolute)))
+    let mixed_desk = if venues {
+        Some(opsfloor_fleet::MixedDesk {
+            xtks: overrides.calendar("XTKS")?,
+        })
+    } else {
+        None
+    };
+    Ok(FleetCalendars {
+        nyse: overrides.calendar("XNYS")?,
+        mixed_desk,
+        overrides: absolute,
+    })
+}
+
+impl FleetCalendars {
+    /// Every calendar a probe of the fleet uses, for the `--now` range check.
+    pub fn all(&self) -> Vec<&opsfloor_contract::Calendar> {
+        let mut all = vec![&self.nyse];
+        all.extend(self.mixed_desk.as_ref().map(|d| &d.xtks));
+        all
+    }
 }
