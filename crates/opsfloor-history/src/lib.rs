@@ -72,7 +72,7 @@ pub use journal::{Journal, JournalStatus, Receipt, WriteMode};
 pub use location::{Location, PostgresUrl};
 pub use opsfloor_engine::{Subject, Transition};
 pub use postgres::PgStore;
-pub use slo::slo_row;
+pub use slo::{slo_row, slo_row_excluding};
 pub use sqlite::SqliteStore;
 pub use store::History;
 

@@ -9,7 +9,7 @@ use crate::engine::HistoryStore;
 use crate::location::Location;
 use crate::postgres::PgStore;
 use crate::sqlite::SqliteStore;
-use crate::{HistoryError, SloRow, Transition, TransitionQuery, slo};
+use crate::{HistoryError, SloRow, Subject, Transition, TransitionQuery, slo};
 
 /// The transition history, in SQLite or PostgreSQL. Cheap to clone; clones share
 /// the connections. `Debug` shows the location without a password.
@@ -140,6 +140,21 @@ impl History {
         now: Timestamp,
         calendar: &Calendar,
     ) -> Result<Vec<SloRow>, HistoryError> {
+        self.slo_excluding(window_start, now, calendar, |_| Vec::new())
+            .await
+    }
+
+    /// As [`History::slo`], leaving out of each subject's counted time the stretches
+    /// `excluded` gives for it (its maintenance windows within the window): they
+    /// count in no share and not in `market_minutes`. The arithmetic is
+    /// [`slo_row_excluding`](crate::slo_row_excluding).
+    pub async fn slo_excluding(
+        &self,
+        window_start: Timestamp,
+        now: Timestamp,
+        calendar: &Calendar,
+        excluded: impl Fn(&Subject) -> Vec<(Timestamp, Timestamp)>,
+    ) -> Result<Vec<SloRow>, HistoryError> {
         if window_start >= now {
             return Ok(Vec::new());
         }
@@ -156,7 +171,10 @@ impl History {
         let subjects = each!(self, s => s.slo_changes(window_start, now).await)?;
         Ok(subjects
             .into_iter()
-            .map(|sc| slo::slo_row(sc.subject, window_start, now, &sessions, &sc.changes))
+            .map(|sc| {
+                let cuts = excluded(&sc.subject);
+                slo::slo_row_excluding(sc.subject, window_start, now, &sessions, &sc.changes, &cuts)
+            })
             .collect())
     }
 

@@ -84,10 +84,19 @@ pub fn resolve(
 /// Reads the inventory's `[[maintenance]]` windows (none without them); problems
 /// read `inventory.toml:30: maintenance[0].end: ...`.
 pub fn windows(inventory: &Inventory) -> Result<Vec<MaintenanceWindow>, AlertingError> {
-    let Some(section) = &inventory.maintenance else {
+    windows_in(&inventory.source, inventory.maintenance.as_ref())
+}
+
+/// As [`windows`], from the `[[maintenance]]` section of the inventory at `source`
+/// (so a caller can copy the small section out of a lock and parse it outside).
+pub fn windows_in(
+    source: &std::path::Path,
+    section: Option<&opsfloor_inventory::Section>,
+) -> Result<Vec<MaintenanceWindow>, AlertingError> {
+    let Some(section) = section else {
         return Ok(Vec::new());
     };
-    let at = format!("{}:{}", inventory.source.display(), section.line);
+    let at = format!("{}:{}", source.display(), section.line);
     opsfloor_alerts::maintenance::from_toml(&section.toml).map_err(|e| {
         let lines: Vec<String> =
             e.0.iter()

@@ -13,6 +13,7 @@
 //! | `/api/v1/report?format=markdown\|json` | the deployment report on the current state |
 //! | `/metrics` | Prometheus text |
 //! | `/api/v1/cluster` | this replica's name, whether it leads, the leader and its lease |
+//! | `/api/v1/maintenance?window=7d` | maintenance windows open now or starting within the window |
 
 use std::convert::Infallible;
 use std::sync::Arc;
@@ -76,6 +77,7 @@ pub fn router(state: ApiState) -> Router {
         .route("/api/v1/report", get(report))
         .route("/metrics", get(metrics))
         .route("/api/v1/cluster", get(cluster))
+        .route("/api/v1/maintenance", get(crate::maintenance::list))
         .with_state(state)
 }
 
@@ -91,7 +93,7 @@ pub(crate) fn json_bytes<T: Serialize>(body: &T) -> Result<Vec<u8>, Box<Response
 }
 
 /// A JSON response. (`Cache-Control: no-store` is the router's default layer.)
-fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
+pub(crate) fn json<T: Serialize>(status: StatusCode, body: &T) -> Response {
     match json_bytes(body) {
         Ok(bytes) => {
             let mut response = (status, bytes).into_response();
@@ -110,7 +112,8 @@ pub(crate) fn query_error(e: &QueryError) -> Response {
     json(e.status(), e)
 }
 
-fn error(status: StatusCode, message: impl Into<String>) -> Response {
+/// A JSON error body `{"error": message}` with `status`.
+pub(crate) fn error(status: StatusCode, message: impl Into<String>) -> Response {
     let body = format!(
         "{{\"error\":{}}}",
         serde_json::Value::String(message.into())
@@ -316,8 +319,19 @@ async fn slo(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQuery) -> Resp
     };
     let now = s.floor.now();
     let from = now.checked_sub(span).unwrap_or(now);
-    let calendar = s.floor.read(|f| f.calendar.clone());
-    match history.slo(from, now, &calendar).await {
+    let (calendar, source, section) = s.floor.read(|f| {
+        (
+            f.calendar.clone(),
+            f.inventory.source.clone(),
+            f.inventory.maintenance.clone(),
+        )
+    });
+    let windows = match crate::alerting::windows_in(&source, section.as_ref()) {
+        Ok(windows) => windows,
+        Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    };
+    let excluded = |subject: &Subject| crate::maintenance::excluded(&windows, subject, from, now);
+    match history.slo_excluding(from, now, &calendar, excluded).await {
         Ok(rows) => {
             let services = rows
                 .into_iter()

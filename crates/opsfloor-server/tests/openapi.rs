@@ -335,6 +335,13 @@ async fn real_responses_match_the_document() {
         ("/api/v1/report", "/api/v1/report?format=pdf", 400),
         ("/metrics", "/metrics", 200),
         ("/api/v1/cluster", "/api/v1/cluster", 200),
+        ("/api/v1/maintenance", "/api/v1/maintenance", 200),
+        ("/api/v1/maintenance", "/api/v1/maintenance?window=30d", 200),
+        (
+            "/api/v1/maintenance",
+            "/api/v1/maintenance?window=soon",
+            400,
+        ),
     ];
     let mut bodies = Vec::new();
     for (path, request, status) in cases {

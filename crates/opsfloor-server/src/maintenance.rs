@@ -1,0 +1,77 @@
+//! `GET /api/v1/maintenance?window=7d`: the inventory's maintenance windows that are
+//! open now and those starting within `window` (7 days by default), by start; and
+//! the stretches the SLO leaves out of a subject's time ([`excluded`]).
+//!
+//! The windows are read from the inventory in force, so they follow every reload.
+//! Only the small `[[maintenance]]` section is copied out of the floor's lock; it is
+//! parsed outside it. The inventory was checked when it was loaded, so a parse
+//! error here means a reload raced with a broken edit: it answers 500 with the
+//! problem rather than an empty list that would say "no maintenance".
+
+use axum::extract::{RawQuery, State as AxumState};
+use axum::http::StatusCode;
+use axum::response::Response;
+use jiff::Timestamp;
+use opsfloor_alerts::maintenance::listing;
+use opsfloor_alerts::{MaintenanceWindow, Scope, WindowView};
+use opsfloor_contract::time::format_timestamp;
+use opsfloor_engine::Subject;
+use serde::Serialize;
+
+use crate::api::{ApiState, error, json, query_error};
+use crate::query::Params;
+
+/// The answer: when it was asked, how far ahead it looks, and the windows.
+#[derive(Debug, Serialize)]
+struct MaintenanceBody {
+    /// The floor's clock when it answered.
+    now_utc: String,
+    /// The `window` asked for (`7d`).
+    window: String,
+    /// Open now (`active`), or starting before `now + window`, by start.
+    windows: Vec<WindowView>,
+}
+
+/// The handler.
+pub(crate) async fn list(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQuery) -> Response {
+    let (window, horizon) =
+        match Params::parse(raw.as_deref(), &["window"]).and_then(|p| p.window("7d")) {
+            Ok(w) => w,
+            Err(e) => return query_error(&e),
+        };
+    let now = s.floor.now();
+    let (source, section) = s
+        .floor
+        .read(|f| (f.inventory.source.clone(), f.inventory.maintenance.clone()));
+    match crate::alerting::windows_in(&source, section.as_ref()) {
+        Ok(windows) => json(
+            StatusCode::OK,
+            &MaintenanceBody {
+                now_utc: format_timestamp(now),
+                window,
+                windows: listing(&windows, now, horizon),
+            },
+        ),
+        Err(e) => error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
+    }
+}
+
+/// The occurrences, within `[from, to)`, of the windows covering `subject`: a
+/// `floor = true` window covers the floor and every service, a services window
+/// only those services. What `/api/v1/slo` and `/history` leave out.
+pub(crate) fn excluded(
+    windows: &[MaintenanceWindow],
+    subject: &Subject,
+    from: Timestamp,
+    to: Timestamp,
+) -> Vec<(Timestamp, Timestamp)> {
+    windows
+        .iter()
+        .filter(|w| match (&w.scope, subject) {
+            (Scope::Floor, _) => true,
+            (Scope::Services(names), Subject::Service(name)) => names.contains(name),
+            (Scope::Services(_), Subject::Floor) => false,
+        })
+        .flat_map(|w| w.occurrences(from, to))
+        .collect()
+}
