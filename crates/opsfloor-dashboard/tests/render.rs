@@ -107,7 +107,10 @@ fn execution_scaled_to_zero_is_calm_and_kiosk_is_large() {
         .find(|l| l.contains(">execution-0003-svc</a>"))
         .expect("row");
     assert!(row.starts_with("<tr class=\"st-asleep\">"), "{row}");
-    assert!(row.contains("<code>EXECUTION_DISABLED</code> Offline: scaled to zero, expected"));
+    assert!(
+        row.contains("<td title=\"EXECUTION_DISABLED \u{2014} Offline: scaled to zero, expected\"><span class=\"rs\">Offline: scaled to zero, expected</span></td>"),
+        "{row}"
+    );
     assert!(page.contains("<body class=\"page-floor kiosk\""));
     assert!(!page.contains("<nav"));
 }
