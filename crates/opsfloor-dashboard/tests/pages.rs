@@ -54,6 +54,22 @@ async fn the_service_page_shows_everything_about_one_service() {
         assert!(start.elapsed() < Duration::from_secs(10), "{}", p.body);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Three strips from the one history read: 24 hours, 7 days, 30 days.
+    let p = page(&floor, "/services/gamma-strategy").await;
+    for title in ["Last 24 hours", "Last 7 days", "Last 30 days"] {
+        assert!(
+            p.body
+                .contains(&format!("<h3 class=\"strip-title\">{title}</h3>")),
+            "{title} in\n{}",
+            p.body
+        );
+    }
+    assert_eq!(
+        p.body.matches("<svg class=\"strip\"").count(),
+        3,
+        "{}",
+        p.body
+    );
     let missing = page(&floor, "/services/no-such-service").await;
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("No service named “no-such-service”"));

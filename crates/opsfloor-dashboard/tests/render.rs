@@ -215,3 +215,36 @@ fn a_simulated_clock_is_said_on_the_page() {
     let plain = render_floor(&state, now(), false).expect("render");
     assert!(!plain.contains("sim-clock"));
 }
+
+#[test]
+fn the_service_page_draws_24_hour_7_day_and_30_day_strips_from_one_history() {
+    let state = synthetic::floor(3, MARKET_HOURS, &[]);
+    let zone = opsfloor_dashboard::clock::Zone::of(&state.calendar);
+    let days = |d: i64| now() - SignedDuration::from_hours(24 * d);
+    // Halted ten days ago, OK for the last two: each window sees its own part.
+    let marks = [
+        Mark {
+            at: days(10),
+            state: opsfloor_contract::State::Halted,
+            codes: vec![opsfloor_contract::ReasonCode::KillSwitch],
+        },
+        Mark {
+            at: days(2),
+            state: opsfloor_contract::State::Ok,
+            codes: vec![],
+        },
+    ];
+    let strips = service_page::strips(&marks, &zone, "svc", now());
+    let titles: Vec<&str> = strips.iter().map(|s| s.title).collect();
+    assert_eq!(titles, ["Last 24 hours", "Last 7 days", "Last 30 days"]);
+    let has = |i: usize, class: &str| strips[i].svg.contains(&format!("<rect class=\"{class}\""));
+    assert!(has(0, "st-ok") && !has(0, "st-halted") && !has(0, "st-none"));
+    assert!(has(1, "st-ok") && has(1, "st-halted") && !has(1, "st-none"));
+    assert!(has(2, "st-ok") && has(2, "st-halted") && has(2, "st-none"));
+    assert!(
+        strips[2]
+            .svg
+            .contains("aria-label=\"svc over the last 30 days: ")
+    );
+    assert_eq!(strips[1].axis[0], "7 d ago");
+}
