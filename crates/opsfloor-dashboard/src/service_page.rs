@@ -99,6 +99,8 @@ pub struct ServiceSnapshot {
     /// The path its status document is polled at (`/ops/status` unless the
     /// inventory says otherwise), for the hints.
     pub status_path: String,
+    /// The last polls' latencies, oldest first (`None`: no answer), for the sparkline.
+    pub latencies: Vec<Option<f64>>,
 }
 
 impl ServiceSnapshot {
@@ -115,6 +117,7 @@ impl ServiceSnapshot {
                 .iter()
                 .find(|e| e.name == name)
                 .map_or_else(|| "/ops/status".to_owned(), |e| e.status_path.clone()),
+            latencies: t.recent_latency_ms.iter().copied().collect(),
         })
     }
 }
@@ -237,6 +240,7 @@ struct ServicePage {
     problems: Vec<String>,
     document: Option<String>,
     strips: Vec<StripView>,
+    sparkline: Option<String>,
     history_note: String,
     transitions: Vec<TransitionRow>,
 }
@@ -482,6 +486,7 @@ pub fn render(
         problems: v.problems.clone(),
         document,
         strips,
+        sparkline: (!s.latencies.is_empty()).then(|| strip::sparkline(&s.latencies)),
         history_note,
         transitions: rows,
     };

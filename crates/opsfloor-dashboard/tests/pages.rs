@@ -70,6 +70,14 @@ async fn the_service_page_shows_everything_about_one_service() {
         "{}",
         p.body
     );
+    // The polls so far, timed: the latency sparkline.
+    assert!(
+        p.body.contains("<svg class=\"spark\"")
+            && p.body.contains("aria-label=\"Latency over the last ")
+            && p.body.contains("<polyline points=\""),
+        "{}",
+        p.body
+    );
     let missing = page(&floor, "/services/no-such-service").await;
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("No service named “no-such-service”"));
