@@ -136,6 +136,20 @@ async fn the_history_page_draws_days_and_market_hour_shares() {
     assert!(b.contains("<span class=\"day\">Wed 7 Jan</span>"));
     assert!(b.contains("<rect class=\"session\""), "{b}");
     assert!(b.contains("<rect class=\"st-ok\""), "{b}");
+    // Every daily bar's stretch says its state, from and to, on hover.
+    let lane = b
+        .split("<div class=\"lane\"><span class=\"day\">")
+        .nth(3)
+        .unwrap_or_default();
+    let ok_title = lane
+        .split("<rect class=\"st-ok\"")
+        .nth(1)
+        .and_then(|r| r.split("</rect>").next())
+        .unwrap_or_default();
+    assert!(
+        ok_title.contains("><title>OK from Wed 7 Jan ") && ok_title.contains(" to Wed 7 Jan "),
+        "{ok_title:?} in {lane}"
+    );
     assert!(b.contains("<table class=\"slo\">"), "{b}");
     assert!(b.contains("<th scope=\"row\">Floor</th>"), "{b}");
     assert!(b.contains(
