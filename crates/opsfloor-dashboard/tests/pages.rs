@@ -122,9 +122,24 @@ async fn the_history_page_draws_days_and_market_hour_shares() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
     let floor = setup.dashboard(&setup.inventory(""), true).await;
     settle(&floor, "OK []", &[(GAMMA, "OK []")]).await;
-    // Let some market time pass on the simulated clock so the shares have minutes.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let p = page(&floor, "/history?days=3").await;
+    // Wait (with a deadline) until market time has passed on the simulated clock and
+    // the shares have minutes: the SLO table names gamma-strategy at 100.0%.
+    let start = Instant::now();
+    let p = loop {
+        let p = page(&floor, "/history?days=3").await;
+        if p.body.contains("<table class=\"slo\">")
+            && p.body.contains(">gamma-strategy</a></th>")
+            && p.body.contains("<td>100.0%</td>")
+        {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the history page showed no market-hour shares within 10 s:\n{}",
+            p.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(p.status, 200);
     let b = &p.body;
     assert_eq!(
