@@ -119,6 +119,7 @@ fn execution_scaled_to_zero_is_calm_and_kiosk_is_large() {
 fn the_page_for_1000_services_stays_within_300_kb() {
     let state = synthetic::floor(1_000, MARKET_HOURS, &[]);
     let page = render_floor(&state, now(), false).expect("render");
+    println!("the floor page for 1,000 services: {} bytes", page.len());
     assert!(page.len() <= 300_000, "{} bytes", page.len());
     assert_eq!(page.matches("<tr class=\"st-").count(), 1_000);
 }
