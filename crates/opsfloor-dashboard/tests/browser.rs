@@ -898,6 +898,12 @@ async fn every_page_at_three_widths_in_the_browser() {
             .await;
             assert_fits(&tab, &what).await;
             screenshot(&tab, &format!("page-{name}-{width}")).await;
+            if name == "service" {
+                // The sparkline and the three strips, further down.
+                tab.eval("document.querySelector('#h-latency').scrollIntoView(); true")
+                    .await;
+                screenshot(&tab, &format!("page-service-strips-{width}")).await;
+            }
             assert_no_violations(&tab, &what, &axe).await;
         }
     }
