@@ -162,20 +162,11 @@
     setClass(tr, l['class'] + (v.consecutive_failures > 0 ? ' late' : ''));
     var c = tr.cells;
     setText(c[1].firstElementChild, l.word);
-    var code = c[2].firstElementChild;
-    setText(code, st.reason_codes.join(', '));
+    var codes = st.reason_codes.join(', ');
     var reason = reasonText(st.state, st.reason_codes, vocab.ok_service);
-    if (st.reason_codes.length) {
-      if (c[2].getAttribute('title') !== reason) c[2].setAttribute('title', reason);
-    } else if (c[2].hasAttribute('title')) {
-      c[2].removeAttribute('title');
-    }
-    var rest = ' ' + reason;
-    if (code.nextSibling) {
-      if (code.nextSibling.nodeValue !== rest) code.nextSibling.nodeValue = rest;
-    } else {
-      c[2].appendChild(document.createTextNode(rest));
-    }
+    var title = codes ? codes + ' \u2014 ' + reason : reason;
+    setText(c[2].firstElementChild, reason);
+    if (c[2].getAttribute('title') !== title) c[2].setAttribute('title', title);
     setText(c[3], span(secsSince(v.since, t)));
     setText(c[4], pollText(v, t));
     setText(c[5], millis(v.latency_ms));

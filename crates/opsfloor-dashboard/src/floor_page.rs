@@ -85,8 +85,11 @@ pub struct Row {
     pub word: &'static str,
     /// The reason codes.
     pub codes: String,
-    /// The reason in words.
+    /// The reason in words (shown, at most two lines).
     pub reason: String,
+    /// The cell's hover text: the codes, then the whole reason (`KILL_SWITCH — …`), so
+    /// the state is said once in the row and a clamped reason can still be read whole.
+    pub title: String,
     /// For how long.
     pub since: String,
     /// The last poll's age, or "last seen N s ago" while polls fail.
@@ -190,6 +193,8 @@ pub fn row(v: &ServiceView, now: Timestamp) -> Row {
     let l = look(status.state, &status.reason_codes);
     let since = instant(Some(&v.since)).unwrap_or(now);
     let late = v.consecutive_failures > 0;
+    let codes = codes_text(&status.reason_codes);
+    let reason = reason_text(status.state, &status.reason_codes, OK_SERVICE);
     let poll = if late {
         // From the written instant, as the script does, so both read the same.
         match instant(v.last_seen_utc.as_deref()) {
@@ -208,13 +213,23 @@ pub fn row(v: &ServiceView, now: Timestamp) -> Row {
         href: service_href(&v.service_name),
         class: l.class,
         word: l.word,
-        codes: codes_text(&status.reason_codes),
-        reason: reason_text(status.state, &status.reason_codes, OK_SERVICE),
+        title: row_title(&codes, &reason),
+        codes,
+        reason,
         since: span(seconds_between(since, now)),
         poll,
         late,
         latency: millis(v.latency_ms),
         criticality: v.criticality.as_str(),
+    }
+}
+
+/// A row's hover text: `CODES — reason`, or the reason alone when there is no code.
+pub fn row_title(codes: &str, reason: &str) -> String {
+    if codes.is_empty() {
+        reason.to_owned()
+    } else {
+        format!("{codes} \u{2014} {reason}")
     }
 }
 

@@ -15,7 +15,7 @@ use crate::clock::Zone;
 use crate::floor_page::{self, Snapshot};
 use crate::history_page::{self, Answers, DEFAULT_DAYS, HistorySnapshot};
 use crate::report_page;
-use crate::service_page::{self, ServiceSnapshot, WINDOW};
+use crate::service_page::{self, LONG_WINDOW, ServiceSnapshot};
 use crate::strip::Mark;
 use crate::timeline;
 
@@ -132,7 +132,8 @@ pub async fn service(
     };
     let history = match &s.history {
         Some(h) => {
-            let from = now.checked_sub(WINDOW).unwrap_or(now);
+            // 30 days, for the longest strip; the 24 h table is cut from the same.
+            let from = now.checked_sub(LONG_WINDOW).unwrap_or(now);
             Some(timeline::load(h, Subject::Service(name), from).await)
         }
         None => None,

@@ -17,8 +17,75 @@ use crate::words::{
     OK_SERVICE, ago, codes_text, escape, hint, look, millis, reason_text, seconds, span, yes_no,
 };
 
-/// The window of the service page's strip.
+/// The window of the service page's transitions table and first strip.
 pub const WINDOW: SignedDuration = SignedDuration::from_hours(24);
+
+/// The longest strip's window: the history the page reads (30 days).
+pub const LONG_WINDOW: SignedDuration = SignedDuration::from_hours(30 * 24);
+
+/// The strips' windows: a label, the window, and the axis's five ticks.
+const STRIPS: [(&str, SignedDuration, [&str; 5]); 3] = [
+    (
+        "Last 24 hours",
+        WINDOW,
+        ["24 h ago", "18 h ago", "12 h ago", "6 h ago", "now"],
+    ),
+    (
+        "Last 7 days",
+        SignedDuration::from_hours(7 * 24),
+        [
+            "7 d ago",
+            "5 d 6 h ago",
+            "3 d 12 h ago",
+            "1 d 18 h ago",
+            "now",
+        ],
+    ),
+    (
+        "Last 30 days",
+        LONG_WINDOW,
+        [
+            "30 d ago",
+            "22 d 12 h ago",
+            "15 d ago",
+            "7 d 12 h ago",
+            "now",
+        ],
+    ),
+];
+
+/// One state strip of the service page, drawn from the same marks as the others.
+#[derive(Debug, Clone)]
+pub struct StripView {
+    /// `Last 7 days`.
+    pub title: &'static str,
+    /// The time in each state, in words.
+    pub summary: String,
+    /// The inline SVG.
+    pub svg: String,
+    /// The axis's ticks, oldest first.
+    pub axis: [&'static str; 5],
+}
+
+/// The 24 h, 7 d and 30 d strips of `marks` (ascending) for `name` at `now`.
+pub fn strips(marks: &[strip::Mark], zone: &Zone, name: &str, now: Timestamp) -> Vec<StripView> {
+    STRIPS
+        .iter()
+        .map(|(title, window, axis)| {
+            let from = now.checked_sub(*window).unwrap_or(now);
+            let segments = strip::segments(marks, from, now);
+            let bounds = strip::layout(&segments, from, now);
+            let summary = strip::summary(&segments);
+            let label = format!("{name} over the {}: {summary}", title.to_lowercase());
+            StripView {
+                title,
+                svg: strip::svg(&segments, &bounds, None, zone, &label),
+                summary,
+                axis: *axis,
+            }
+        })
+        .collect()
+}
 
 /// What the page is rendered from, taken under the floor's lock.
 #[derive(Debug, Clone)]
@@ -32,6 +99,8 @@ pub struct ServiceSnapshot {
     /// The path its status document is polled at (`/ops/status` unless the
     /// inventory says otherwise), for the hints.
     pub status_path: String,
+    /// The last polls' latencies, oldest first (`None`: no answer), for the sparkline.
+    pub latencies: Vec<Option<f64>>,
 }
 
 impl ServiceSnapshot {
@@ -48,6 +117,7 @@ impl ServiceSnapshot {
                 .iter()
                 .find(|e| e.name == name)
                 .map_or_else(|| "/ops/status".to_owned(), |e| e.status_path.clone()),
+            latencies: t.recent_latency_ms.iter().copied().collect(),
         })
     }
 }
@@ -169,8 +239,8 @@ struct ServicePage {
     findings: Vec<Reason>,
     problems: Vec<String>,
     document: Option<String>,
-    strip: String,
-    strip_summary: String,
+    strips: Vec<StripView>,
+    sparkline: Option<String>,
     history_note: String,
     transitions: Vec<TransitionRow>,
 }
@@ -368,6 +438,7 @@ pub fn render(
                 .inside
                 .iter()
                 .rev()
+                .filter(|t| t.at >= from)
                 .map(|t| {
                     let to = look(t.to, &t.reason_codes);
                     TransitionRow {
@@ -383,16 +454,7 @@ pub fn render(
             (recorded.marks(), note, rows)
         }
     };
-    let segments = strip::segments(&marks, from, now);
-    let bounds = strip::layout(&segments, from, now);
-    let strip_summary = strip::summary(&segments);
-    let strip = strip::svg(
-        &segments,
-        &bounds,
-        None,
-        zone,
-        &format!("{} over the last 24 hours: {strip_summary}", v.service_name),
-    );
+    let strips = strips(&marks, zone, &v.service_name, now);
 
     let page = ServicePage {
         chrome: Chrome::new(
@@ -423,8 +485,8 @@ pub fn render(
         findings,
         problems: v.problems.clone(),
         document,
-        strip,
-        strip_summary,
+        strips,
+        sparkline: (!s.latencies.is_empty()).then(|| strip::sparkline(&s.latencies)),
         history_note,
         transitions: rows,
     };

@@ -234,6 +234,84 @@ pub fn svg(
     out
 }
 
+/// The sparkline's view box: one poll every [`SPARK_STEP`] units, [`SPARK_HEIGHT`] tall.
+pub const SPARK_STEP: usize = 10;
+/// The sparkline's drawing height, in units.
+pub const SPARK_HEIGHT: f64 = 40.0;
+
+/// The recent polls' latencies (`None`: no answer) as inline SVG: a line through
+/// the answered polls, broken where a poll got no answer (marked along the bottom),
+/// scaled to the largest latency shown. The accessible name gives the numbers.
+pub fn sparkline(latencies: &[Option<f64>]) -> String {
+    let answered: Vec<f64> = latencies
+        .iter()
+        .flatten()
+        .copied()
+        .filter(|v| v.is_finite())
+        .collect();
+    let max = answered.iter().copied().fold(0.0_f64, f64::max);
+    let label = spark_label(latencies.len(), &answered, max);
+    let width = (latencies.len().max(2) - 1) * SPARK_STEP;
+    let mut out = format!(
+        "<svg class=\"spark\" viewBox=\"0 0 {width} {}\" preserveAspectRatio=\"none\" role=\"img\" aria-label=\"{}\"><title>{}</title>",
+        SPARK_HEIGHT + 4.0,
+        escape(&label),
+        escape(&label)
+    );
+    let mut run: Vec<String> = Vec::new();
+    let flush = |out: &mut String, run: &mut Vec<String>| {
+        if !run.is_empty() {
+            let _ = write!(out, "<polyline points=\"{}\"/>", run.join(" "));
+            run.clear();
+        }
+    };
+    for (i, v) in latencies.iter().enumerate() {
+        let x = i * SPARK_STEP;
+        match v.filter(|v| v.is_finite()) {
+            Some(ms) => {
+                let y = if max > 0.0 {
+                    SPARK_HEIGHT * (1.0 - ms / max)
+                } else {
+                    SPARK_HEIGHT
+                };
+                run.push(format!("{x},{y:.1}"));
+            }
+            None => {
+                flush(&mut out, &mut run);
+                let _ = write!(
+                    out,
+                    "<rect class=\"gap\" x=\"{x}\" y=\"{}\" width=\"3\" height=\"4\"/>",
+                    SPARK_HEIGHT
+                );
+            }
+        }
+    }
+    flush(&mut out, &mut run);
+    out.push_str("</svg>");
+    out
+}
+
+/// `Latency over the last 60 polls: 1.2 to 9.8 ms, median 2.0 ms; 3 without answer`.
+fn spark_label(polls: usize, answered: &[f64], max: f64) -> String {
+    let mut sorted = answered.to_vec();
+    sorted.sort_by(f64::total_cmp);
+    let mut out = format!(
+        "Latency over the last {polls} poll{}",
+        if polls == 1 { "" } else { "s" }
+    );
+    match (sorted.first(), sorted.get(sorted.len() / 2)) {
+        (Some(min), Some(median)) => {
+            let _ = write!(out, ": {min:.1} to {max:.1} ms, median {median:.1} ms");
+        }
+        _ => out.push_str(": no answer"),
+    }
+    let missed = polls - answered.len();
+    if missed > 0 && !answered.is_empty() {
+        let _ = write!(out, "; {missed} without answer");
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -392,5 +470,30 @@ mod tests {
         assert!(svg.contains("<rect class=\"st-halted\" x=\"500.0\" y=\"0\" width=\"500.0\""));
         assert!(svg.contains("<title>Halted (KILL_SWITCH) from Wed 7 Jan 07:00 EST to Wed 7 Jan 19:00 EST</title>"), "{svg}");
         assert_eq!(summary(&s), "OK 12 h 00 min, Halted 12 h 00 min");
+    }
+
+    #[test]
+    fn the_sparkline_breaks_where_a_poll_got_no_answer_and_scales_to_the_largest() {
+        let svg = sparkline(&[Some(2.0), Some(4.0), None, Some(1.0), Some(3.0)]);
+        assert!(
+            svg.starts_with("<svg class=\"spark\" viewBox=\"0 0 40 44\""),
+            "{svg}"
+        );
+        assert_eq!(svg.matches("<polyline ").count(), 2, "{svg}");
+        assert!(
+            svg.contains("<polyline points=\"0,20.0 10,0.0\"/>"),
+            "{svg}"
+        );
+        assert!(svg.contains("<rect class=\"gap\" x=\"20\""), "{svg}");
+        assert!(
+            svg.contains("aria-label=\"Latency over the last 5 polls: 1.0 to 4.0 ms, median 3.0 ms; 1 without answer\""),
+            "{svg}"
+        );
+        let none = sparkline(&[None]);
+        assert!(
+            none.contains("Latency over the last 1 poll: no answer"),
+            "{none}"
+        );
+        assert!(!none.contains("<polyline"), "{none}");
     }
 }

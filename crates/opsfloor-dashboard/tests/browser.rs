@@ -77,6 +77,10 @@ struct Row {
     class: String,
     word: String,
     reason: String,
+    /// The reason cell's hover text (`CODES — reason`).
+    title: String,
+    /// The reason's box is taller inside than shown (clamped).
+    clamped: bool,
     since: String,
     poll: String,
     latency: String,
@@ -116,6 +120,8 @@ const READ_DOM: &str = r#"(() => {
     groups: [...document.querySelectorAll('table.services tr.g th')].map(th => th.textContent.trim()),
     rows: [...document.querySelectorAll('table.services tbody tr:not(.g)')].map(tr => ({
       name: text('th', tr), class: tr.className, word: cell(tr, 1), reason: cell(tr, 2),
+      title: tr.cells[2] ? tr.cells[2].getAttribute('title') || '' : '',
+      clamped: (() => { const s = tr.cells[2] && tr.cells[2].querySelector('.rs'); return !!s && s.scrollHeight > s.clientHeight + 1; })(),
       since: cell(tr, 3), poll: cell(tr, 4), latency: cell(tr, 5), criticality: cell(tr, 6),
     })),
     marker: typeof window.__opsfloorMarker === 'number' ? window.__opsfloorMarker : null,
@@ -474,8 +480,14 @@ async fn after_hours_in_the_browser() {
     let gamma = d.row(GAMMA);
     assert_eq!(gamma.class, "st-closed", "{gamma:#?}");
     assert_eq!(gamma.word, "Market closed", "{gamma:#?}");
+    // The state is said once: the word in the badge, the reason in words; the code
+    // only in the hover text.
     assert_eq!(
-        gamma.reason, "MARKET_CLOSED The market is closed (expected)",
+        gamma.reason, "The market is closed (expected)",
+        "{gamma:#?}"
+    );
+    assert_eq!(
+        gamma.title, "MARKET_CLOSED \u{2014} The market is closed (expected)",
         "{gamma:#?}"
     );
     // Calm: no row in a warning or critical look.
@@ -486,7 +498,19 @@ async fn after_hours_in_the_browser() {
         );
     }
     assert!(d.row(EXECUTION).reason.contains(ASLEEP), "{d:#?}");
+    assert_no_blank_banner_line(&tab, "after hours at 1400 px").await;
     screenshot(&tab, "after-hours-desktop").await;
+    // At 1400 and 1024 px every reason is read whole (it wraps, it is not cut):
+    // "expected" survives.
+    for (width, height) in [(1400, 900), (1024, 768)] {
+        tab.viewport(width, height, 1.0, false).await;
+        let d = dom(&tab).await;
+        for r in &d.rows {
+            assert!(!r.clamped, "a reason is cut at {width} px: {r:#?}");
+        }
+        assert_no_blank_banner_line(&tab, &format!("after hours at {width} px")).await;
+    }
+    screenshot(&tab, "after-hours-1024").await;
     assert_accessible(&tab, "the floor page (after hours)", &axe).await;
     tab.close().await;
     drop(browser);
@@ -524,11 +548,12 @@ async fn stale_marketdata_in_the_browser() {
     let md = d.row(MARKETDATA);
     assert_eq!(md.class, "st-degraded", "{md:#?}");
     assert_eq!(md.word, "Degraded", "{md:#?}");
-    assert!(md.reason.starts_with("MARKETDATA_STALE "), "{md:#?}");
+    assert!(md.title.starts_with("MARKETDATA_STALE "), "{md:#?}");
+    assert!(!md.reason.contains("MARKETDATA_STALE"), "{md:#?}");
     let gamma = d.row(GAMMA);
     assert_eq!(gamma.class, "st-halted", "{gamma:#?}");
     assert_eq!(gamma.word, "Halted", "{gamma:#?}");
-    assert!(gamma.reason.starts_with("MARKETDATA_STALE "), "{gamma:#?}");
+    assert!(gamma.title.starts_with("MARKETDATA_STALE "), "{gamma:#?}");
     screenshot(&tab, "stale-marketdata-desktop").await;
     assert_accessible(&tab, "the floor page (stale marketdata)", &axe).await;
     tab.color_scheme("dark").await;
@@ -564,7 +589,7 @@ async fn kill_switch_in_the_browser() {
     assert_eq!(gamma.class, "st-halted", "{gamma:#?}");
     assert_eq!(gamma.word, "Halted", "{gamma:#?}");
     assert_eq!(
-        gamma.reason, "KILL_SWITCH The kill switch is engaged: trading is stopped on purpose",
+        gamma.reason, "The kill switch is engaged: trading is stopped on purpose",
         "{gamma:#?}"
     );
     screenshot(&tab, "kill-switch-desktop").await;
@@ -624,7 +649,8 @@ async fn execution_scaled_to_zero_in_the_browser() {
     let r = d.row(EXECUTION);
     assert_eq!(r.class, "st-asleep", "{r:#?}");
     assert_eq!(r.word, "Offline", "{r:#?}");
-    assert_eq!(r.reason, format!("EXECUTION_DISABLED {ASLEEP}"), "{r:#?}");
+    assert_eq!(r.reason, ASLEEP, "{r:#?}");
+    assert!(r.title.starts_with("EXECUTION_DISABLED "), "{r:#?}");
     assert_eq!(r.poll, "not polled", "{r:#?}");
     // Calm: the floor stays OK.
     assert_eq!(d.banner.class, "banner st-ok", "{d:#?}");
@@ -680,7 +706,7 @@ async fn a_transition_arrives_over_the_stream_without_a_reload() {
         "{d:#?}"
     );
     assert_eq!(d.row(GAMMA).class, "st-halted", "{d:#?}");
-    assert!(d.row(GAMMA).reason.starts_with("KILL_SWITCH "), "{d:#?}");
+    assert!(d.row(GAMMA).title.starts_with("KILL_SWITCH "), "{d:#?}");
     assert_eq!(d.live, LIVE, "{d:#?}");
     // Nothing moved or changed size: text and classes change in place.
     let after = boxes(&tab).await;
@@ -806,6 +832,15 @@ async fn assert_fits(tab: &Tab<'_>, what: &str) {
     );
 }
 
+/// No empty paragraph of the banner takes a line of its own (an empty "Decided by"
+/// shares the "Since" line, so it leaves no blank line).
+async fn assert_no_blank_banner_line(tab: &Tab<'_>, what: &str) {
+    let blank = tab
+        .eval("Array.from(document.querySelectorAll('#banner-box p')).filter(p => p.textContent.trim() === '' && p.getBoundingClientRect().width > 1).map(p => p.className)")
+        .await;
+    assert_eq!(blank, serde_json::json!([]), "{what}: blank banner lines");
+}
+
 /// Polls `expression` in the tab until it is `true`, failing after ten seconds.
 async fn wait_true(tab: &Tab<'_>, what: &str, expression: &str) {
     let start = Instant::now();
@@ -863,6 +898,12 @@ async fn every_page_at_three_widths_in_the_browser() {
             .await;
             assert_fits(&tab, &what).await;
             screenshot(&tab, &format!("page-{name}-{width}")).await;
+            if name == "service" {
+                // The sparkline and the three strips, further down.
+                tab.eval("document.querySelector('#h-latency').scrollIntoView(); true")
+                    .await;
+                screenshot(&tab, &format!("page-service-strips-{width}")).await;
+            }
             assert_no_violations(&tab, &what, &axe).await;
         }
     }

@@ -54,6 +54,30 @@ async fn the_service_page_shows_everything_about_one_service() {
         assert!(start.elapsed() < Duration::from_secs(10), "{}", p.body);
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
+    // Three strips from the one history read: 24 hours, 7 days, 30 days.
+    let p = page(&floor, "/services/gamma-strategy").await;
+    for title in ["Last 24 hours", "Last 7 days", "Last 30 days"] {
+        assert!(
+            p.body
+                .contains(&format!("<h3 class=\"strip-title\">{title}</h3>")),
+            "{title} in\n{}",
+            p.body
+        );
+    }
+    assert_eq!(
+        p.body.matches("<svg class=\"strip\"").count(),
+        3,
+        "{}",
+        p.body
+    );
+    // The polls so far, timed: the latency sparkline.
+    assert!(
+        p.body.contains("<svg class=\"spark\"")
+            && p.body.contains("aria-label=\"Latency over the last ")
+            && p.body.contains("<polyline points=\""),
+        "{}",
+        p.body
+    );
     let missing = page(&floor, "/services/no-such-service").await;
     assert_eq!(missing.status, 404);
     assert!(missing.body.contains("No service named “no-such-service”"));
@@ -98,9 +122,24 @@ async fn the_history_page_draws_days_and_market_hour_shares() {
     let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
     let floor = setup.dashboard(&setup.inventory(""), true).await;
     settle(&floor, "OK []", &[(GAMMA, "OK []")]).await;
-    // Let some market time pass on the simulated clock so the shares have minutes.
-    tokio::time::sleep(Duration::from_millis(1_500)).await;
-    let p = page(&floor, "/history?days=3").await;
+    // Wait (with a deadline) until market time has passed on the simulated clock and
+    // the shares have minutes: the SLO table names gamma-strategy at 100.0%.
+    let start = Instant::now();
+    let p = loop {
+        let p = page(&floor, "/history?days=3").await;
+        if p.body.contains("<table class=\"slo\">")
+            && p.body.contains(">gamma-strategy</a></th>")
+            && p.body.contains("<td>100.0%</td>")
+        {
+            break p;
+        }
+        assert!(
+            start.elapsed() < Duration::from_secs(10),
+            "the history page showed no market-hour shares within 10 s:\n{}",
+            p.body
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
     assert_eq!(p.status, 200);
     let b = &p.body;
     assert_eq!(
@@ -112,6 +151,20 @@ async fn the_history_page_draws_days_and_market_hour_shares() {
     assert!(b.contains("<span class=\"day\">Wed 7 Jan</span>"));
     assert!(b.contains("<rect class=\"session\""), "{b}");
     assert!(b.contains("<rect class=\"st-ok\""), "{b}");
+    // Every daily bar's stretch says its state, from and to, on hover.
+    let lane = b
+        .split("<div class=\"lane\"><span class=\"day\">")
+        .nth(3)
+        .unwrap_or_default();
+    let ok_title = lane
+        .split("<rect class=\"st-ok\"")
+        .nth(1)
+        .and_then(|r| r.split("</rect>").next())
+        .unwrap_or_default();
+    assert!(
+        ok_title.contains("><title>OK from Wed 7 Jan ") && ok_title.contains(" to Wed 7 Jan "),
+        "{ok_title:?} in {lane}"
+    );
     assert!(b.contains("<table class=\"slo\">"), "{b}");
     assert!(b.contains("<th scope=\"row\">Floor</th>"), "{b}");
     assert!(b.contains(

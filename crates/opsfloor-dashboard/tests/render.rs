@@ -107,7 +107,10 @@ fn execution_scaled_to_zero_is_calm_and_kiosk_is_large() {
         .find(|l| l.contains(">execution-0003-svc</a>"))
         .expect("row");
     assert!(row.starts_with("<tr class=\"st-asleep\">"), "{row}");
-    assert!(row.contains("<code>EXECUTION_DISABLED</code> Offline: scaled to zero, expected"));
+    assert!(
+        row.contains("<td title=\"EXECUTION_DISABLED \u{2014} Offline: scaled to zero, expected\"><span class=\"rs\">Offline: scaled to zero, expected</span></td>"),
+        "{row}"
+    );
     assert!(page.contains("<body class=\"page-floor kiosk\""));
     assert!(!page.contains("<nav"));
 }
@@ -116,6 +119,7 @@ fn execution_scaled_to_zero_is_calm_and_kiosk_is_large() {
 fn the_page_for_1000_services_stays_within_300_kb() {
     let state = synthetic::floor(1_000, MARKET_HOURS, &[]);
     let page = render_floor(&state, now(), false).expect("render");
+    println!("the floor page for 1,000 services: {} bytes", page.len());
     assert!(page.len() <= 300_000, "{} bytes", page.len());
     assert_eq!(page.matches("<tr class=\"st-").count(), 1_000);
 }
@@ -211,4 +215,37 @@ fn a_simulated_clock_is_said_on_the_page() {
     // The real clock: no badge.
     let plain = render_floor(&state, now(), false).expect("render");
     assert!(!plain.contains("sim-clock"));
+}
+
+#[test]
+fn the_service_page_draws_24_hour_7_day_and_30_day_strips_from_one_history() {
+    let state = synthetic::floor(3, MARKET_HOURS, &[]);
+    let zone = opsfloor_dashboard::clock::Zone::of(&state.calendar);
+    let days = |d: i64| now() - SignedDuration::from_hours(24 * d);
+    // Halted ten days ago, OK for the last two: each window sees its own part.
+    let marks = [
+        Mark {
+            at: days(10),
+            state: opsfloor_contract::State::Halted,
+            codes: vec![opsfloor_contract::ReasonCode::KillSwitch],
+        },
+        Mark {
+            at: days(2),
+            state: opsfloor_contract::State::Ok,
+            codes: vec![],
+        },
+    ];
+    let strips = service_page::strips(&marks, &zone, "svc", now());
+    let titles: Vec<&str> = strips.iter().map(|s| s.title).collect();
+    assert_eq!(titles, ["Last 24 hours", "Last 7 days", "Last 30 days"]);
+    let has = |i: usize, class: &str| strips[i].svg.contains(&format!("<rect class=\"{class}\""));
+    assert!(has(0, "st-ok") && !has(0, "st-halted") && !has(0, "st-none"));
+    assert!(has(1, "st-ok") && has(1, "st-halted") && !has(1, "st-none"));
+    assert!(has(2, "st-ok") && has(2, "st-halted") && has(2, "st-none"));
+    assert!(
+        strips[2]
+            .svg
+            .contains("aria-label=\"svc over the last 30 days: ")
+    );
+    assert_eq!(strips[1].axis[0], "7 d ago");
 }

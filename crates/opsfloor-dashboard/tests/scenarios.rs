@@ -88,7 +88,8 @@ async fn execution_scaled_to_zero_reads_calm() {
     assert!(row.starts_with("<tr class=\"st-asleep\">"), "{row}");
     assert!(row.contains("<b>Offline</b>"), "{row}");
     assert!(
-        row.contains(&format!("<code>EXECUTION_DISABLED</code> {ASLEEP}")),
+        row.contains(&format!("<span class=\"rs\">{ASLEEP}</span>"))
+            && row.contains("title=\"EXECUTION_DISABLED \u{2014} "),
         "{row}"
     );
     assert!(row.contains("<td>not polled</td>"), "{row}");
@@ -136,7 +137,10 @@ async fn after_hours_the_market_is_closed_and_calm() {
     assert!(market.contains("Thu 8 Jan 09:30 EST"), "{market}");
     let gamma = p.row(GAMMA);
     assert!(gamma.starts_with("<tr class=\"st-closed\">"), "{gamma}");
-    assert!(gamma.contains("<code>MARKET_CLOSED</code> The market is closed (expected)"));
+    assert!(gamma.contains("<span class=\"rs\">The market is closed (expected)</span>"));
+    // The state is said once: the code only in the hover text.
+    assert_eq!(gamma.matches("MARKET_CLOSED").count(), 1, "{gamma}");
+    assert!(gamma.contains("title=\"MARKET_CLOSED \u{2014} "), "{gamma}");
     // Calm: no row in a warning or critical look.
     for look in ["st-degraded", "st-halted", "st-offline", "st-unknown"] {
         assert!(!p.body.contains(&format!("<tr class=\"{look}")), "{look}");
@@ -206,7 +210,7 @@ async fn the_kill_switch_halts_the_floor_in_words() {
         banner.contains("The kill switch is engaged: trading is stopped on purpose"),
         "{banner}"
     );
-    assert!(p.row(GAMMA).contains("<code>KILL_SWITCH</code>"));
+    assert!(p.row(GAMMA).contains("title=\"KILL_SWITCH \u{2014} "));
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }

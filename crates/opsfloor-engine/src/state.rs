@@ -256,6 +256,8 @@ impl FloorState {
         if latency_ms.is_none() {
             // Evaluated without timing (a report): no latency to show.
             tracked.latency_ms = None;
+        } else {
+            tracked.record_latency();
         }
         change
     }

@@ -21,6 +21,8 @@
 //! reported state stays the service's state. Floors nested as services are not
 //! re-evaluated: their state comes from a rollup, not from the truth table.
 
+use std::collections::VecDeque;
+
 use jiff::Timestamp;
 use opsfloor_contract::{
     Criticality, Document, Inputs, ReasonCode, Received, ServiceKind, State, evaluate,
@@ -28,6 +30,9 @@ use opsfloor_contract::{
 
 use crate::outcome::Outcome;
 use crate::transition::{Subject, Transition};
+
+/// How many polls' latencies a service keeps in memory for its sparkline.
+pub const RECENT_POLLS: usize = 60;
 
 /// The floor's view of one service.
 #[derive(Debug, Clone, PartialEq)]
@@ -60,6 +65,9 @@ pub struct Tracked {
     pub last_seen: Option<Timestamp>,
     /// The last poll's latency, milliseconds.
     pub latency_ms: Option<f64>,
+    /// The last [`RECENT_POLLS`] timed polls' latencies, oldest first; `None` for a
+    /// poll that got no answer. In memory only: the dashboard's sparkline.
+    pub recent_latency_ms: VecDeque<Option<f64>>,
     /// The last poll's problem, if it had one.
     pub last_error: Option<String>,
     /// Failed polls in a row.
@@ -120,6 +128,7 @@ impl Tracked {
             last_poll: None,
             last_seen: None,
             latency_ms: None,
+            recent_latency_ms: VecDeque::new(),
             last_error: None,
             consecutive_failures: 0,
             failures_total: 0,
@@ -145,6 +154,15 @@ impl Tracked {
             None,
             now,
         )
+    }
+
+    /// Remembers the last poll's latency (`None`: no answer) in the bounded
+    /// [`Tracked::recent_latency_ms`], dropping the oldest past [`RECENT_POLLS`].
+    pub fn record_latency(&mut self) {
+        if self.recent_latency_ms.len() >= RECENT_POLLS {
+            self.recent_latency_ms.pop_front();
+        }
+        self.recent_latency_ms.push_back(self.latency_ms);
     }
 
     /// Applies one poll's outcome.
@@ -470,6 +488,20 @@ mod tests {
             2,
         );
         assert_eq!(t.state, State::Ok, "an alias is the same service");
+    }
+
+    #[test]
+    fn recent_latencies_keep_the_last_polls_only() {
+        let mut t = tracked();
+        for i in 0..(RECENT_POLLS as i64 + 5) {
+            step(&mut t, document(|_| {}), i + 1);
+            t.record_latency();
+        }
+        step(&mut t, no_answer(), 100);
+        t.record_latency();
+        assert_eq!(t.recent_latency_ms.len(), RECENT_POLLS);
+        assert_eq!(t.recent_latency_ms.back(), Some(&None));
+        assert_eq!(t.recent_latency_ms.front(), Some(&Some(1.0)));
     }
 
     #[test]
