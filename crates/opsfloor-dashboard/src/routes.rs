@@ -8,6 +8,7 @@ use axum::response::{IntoResponse, Response};
 use jiff::Timestamp;
 use opsfloor_history::Subject;
 use opsfloor_server::api::ApiState;
+use opsfloor_server::maintenance;
 use serde::Deserialize;
 
 use crate::chrome::{Chrome, Page, SimClock, Viewer};
@@ -167,7 +168,18 @@ pub async fn history(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>)
                 .map_or(now, |(_, start, _)| *start);
             let loaded = async {
                 let recorded = timeline::load(h, Subject::Floor, from).await?;
-                let slo = h.slo(from, now, &snapshot.calendar).await?;
+                // Maintenance is in no state's share, as on `/api/v1/slo`. Windows
+                // that cannot be read (a reload racing a broken edit) leave nothing
+                // out, and say so in the log.
+                let windows = maintenance::windows_in_force(&s.floor).unwrap_or_else(|e| {
+                    tracing::error!(error = %e, "maintenance windows not read for /history");
+                    Vec::new()
+                });
+                let excluded =
+                    |subject: &Subject| maintenance::excluded(&windows, subject, from, now);
+                let slo = h
+                    .slo_excluding(from, now, &snapshot.calendar, excluded)
+                    .await?;
                 Ok((recorded, slo))
             };
             Answers::Loaded(loaded.await)

@@ -319,14 +319,8 @@ async fn slo(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQuery) -> Resp
     };
     let now = s.floor.now();
     let from = now.checked_sub(span).unwrap_or(now);
-    let (calendar, source, section) = s.floor.read(|f| {
-        (
-            f.calendar.clone(),
-            f.inventory.source.clone(),
-            f.inventory.maintenance.clone(),
-        )
-    });
-    let windows = match crate::alerting::windows_in(&source, section.as_ref()) {
+    let calendar = s.floor.read(|f| f.calendar.clone());
+    let windows = match crate::maintenance::windows_in_force(&s.floor) {
         Ok(windows) => windows,
         Err(e) => return error(StatusCode::INTERNAL_SERVER_ERROR, e.to_string()),
     };

@@ -15,7 +15,7 @@ pub mod api;
 pub mod cluster;
 pub mod floor;
 pub mod listener;
-mod maintenance;
+pub mod maintenance;
 pub mod metrics;
 pub mod overrides;
 pub mod query;

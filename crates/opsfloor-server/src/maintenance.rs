@@ -18,7 +18,9 @@ use opsfloor_contract::time::format_timestamp;
 use opsfloor_engine::Subject;
 use serde::Serialize;
 
+use crate::alerting::AlertingError;
 use crate::api::{ApiState, error, json, query_error};
+use crate::floor::Floor;
 use crate::query::Params;
 
 /// The answer: when it was asked, how far ahead it looks, and the windows.
@@ -40,10 +42,7 @@ pub(crate) async fn list(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQu
             Err(e) => return query_error(&e),
         };
     let now = s.floor.now();
-    let (source, section) = s
-        .floor
-        .read(|f| (f.inventory.source.clone(), f.inventory.maintenance.clone()));
-    match crate::alerting::windows_in(&source, section.as_ref()) {
+    match windows_in_force(&s.floor) {
         Ok(windows) => json(
             StatusCode::OK,
             &MaintenanceBody {
@@ -59,7 +58,7 @@ pub(crate) async fn list(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQu
 /// The occurrences, within `[from, to)`, of the windows covering `subject`: a
 /// `floor = true` window covers the floor and every service, a services window
 /// only those services. What `/api/v1/slo` and `/history` leave out.
-pub(crate) fn excluded(
+pub fn excluded(
     windows: &[MaintenanceWindow],
     subject: &Subject,
     from: Timestamp,
@@ -74,4 +73,16 @@ pub(crate) fn excluded(
         })
         .flat_map(|w| w.occurrences(from, to))
         .collect()
+}
+
+/// The `[[maintenance]]` windows of the inventory in force: only the small section
+/// is copied out of the floor's lock, and it is parsed outside it.
+///
+/// # Errors
+/// The section does not parse: only when a reload raced with a broken edit, since
+/// the inventory was checked when it was loaded.
+pub fn windows_in_force(floor: &Floor) -> Result<Vec<MaintenanceWindow>, AlertingError> {
+    let (source, section) =
+        floor.read(|f| (f.inventory.source.clone(), f.inventory.maintenance.clone()));
+    crate::alerting::windows_in(&source, section.as_ref())
 }
