@@ -179,9 +179,10 @@ fn default_db() -> PathBuf {
 /// there but unreadable as history is bad data (65).
 pub fn start_error(e: ServeError) -> CliError {
     match e {
-        ServeError::Inventory(_) | ServeError::Calendar(_) | ServeError::Overrides(_) => {
-            CliError::Config(e.to_string())
-        }
+        ServeError::Inventory(_)
+        | ServeError::Calendar(_)
+        | ServeError::Overrides(_)
+        | ServeError::Credentials(_) => CliError::Config(e.to_string()),
         ServeError::History(h) if !h.is_io() => CliError::Data(h.to_string()),
         ServeError::History(h) => CliError::System(format!(
             "{h} (give another --db, fix its permissions, or run with --no-history)"
