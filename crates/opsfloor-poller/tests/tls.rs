@@ -12,8 +12,7 @@ use hyper_util::rt::TokioIo;
 use opsfloor_engine::Outcome;
 use opsfloor_inventory::{Format, Inventory};
 use opsfloor_poller::{CredentialsError, Poller, PollerSettings};
-mod pki;
-use pki::{Ca, Pem, Usage};
+use opsfloor_testkit::pki::{Ca, Pem, Usage};
 use rustls_pki_types::pem::PemObject;
 use rustls_pki_types::{CertificateDer, PrivateKeyDer};
 

@@ -51,6 +51,9 @@ pub struct ServeConfig {
     pub guard: Option<Guard>,
     /// Header-read and idle timeouts, and the connection cap.
     pub limits: Limits,
+    /// Serve HTTPS with this certificate (reloaded when its files change);
+    /// `None`: plain HTTP.
+    pub tls: Option<crate::tls::Tls>,
 }
 
 /// Builds extra routes (such as the dashboard's pages) from the API's state.
@@ -250,6 +253,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         listener,
         app,
         config.limits,
+        config.tls.clone(),
         stopped.clone(),
     ));
 

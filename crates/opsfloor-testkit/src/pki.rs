@@ -1,4 +1,4 @@
-//! Test certificates (shared by the test files that `#[path]` it) (issue 13, TLS): a certificate authority made with `rcgen`
+//! Test certificates (issue 13, TLS): a certificate authority made with `rcgen`
 //! for each test, issuing server certificates for loopback (valid, expired) and
 //! client certificates for mutual TLS, written as PEM files where a test wants
 //! them.
