@@ -142,6 +142,23 @@ pub struct FloorSettings {
     pub failure_threshold: u32,
     /// Status bodies larger than this many bytes are refused.
     pub body_limit_bytes: usize,
+    /// A PEM file of CA certificates trusted for `https://` services in addition
+    /// to the system's roots (`ca_file`), resolved against the inventory's directory.
+    pub ca_file: Option<PathBuf>,
+    /// The client certificate presented to every `https://` service that names
+    /// none of its own (`client_cert`, `client_key`), for mutual TLS.
+    pub client_identity: Option<ClientIdentity>,
+}
+
+/// A client certificate and its private key, both PEM files resolved against the
+/// inventory's directory: what the floor presents to a service that asks for
+/// mutual TLS.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ClientIdentity {
+    /// The certificate chain (`client_cert`), leaf first.
+    pub cert: PathBuf,
+    /// The private key (`client_key`): PKCS#8, PKCS#1 or SEC1.
+    pub key: PathBuf,
 }
 
 impl Default for FloorSettings {
@@ -155,6 +172,8 @@ impl Default for FloorSettings {
             max_in_flight: 64,
             failure_threshold: 3,
             body_limit_bytes: 65536,
+            ca_file: None,
+            client_identity: None,
         }
     }
 }
@@ -190,6 +209,12 @@ pub struct ServiceEntry {
     pub failure_threshold: Option<u32>,
     /// Endpoints it is expected to serve, as listed (for reports).
     pub expected_endpoints: Vec<String>,
+    /// The environment variable holding the bearer token sent to it
+    /// (`bearer_token_env`): a parent floor polling a child floor, say. Only the
+    /// variable's name is in the inventory; the token itself is never kept here.
+    pub bearer_token_env: Option<String>,
+    /// Its own client certificate for mutual TLS, instead of the floor's.
+    pub client_identity: Option<ClientIdentity>,
     /// The line where the entry starts in its file, for messages about it.
     pub line: usize,
 }
@@ -214,6 +239,13 @@ impl ServiceEntry {
     /// Its per-request timeout: its own, or else the floor's.
     pub fn timeout_ms(&self, floor: &FloorSettings) -> u64 {
         self.timeout_ms.unwrap_or(floor.timeout_ms)
+    }
+
+    /// The client certificate it is polled with: its own, or else the floor's.
+    pub fn client_identity<'a>(&'a self, floor: &'a FloorSettings) -> Option<&'a ClientIdentity> {
+        self.client_identity
+            .as_ref()
+            .or(floor.client_identity.as_ref())
     }
 
     /// Its failure threshold: its own, or else the floor's.
@@ -277,10 +309,22 @@ pub fn parse(text: &str, path: &Path, format: Format) -> Result<Inventory, Inven
         });
     };
     let (mut floor, services, sections) = validate::inventory(&tree, schema, &mut problems);
-    // The overrides file is named relative to the inventory, wherever it is read from.
-    floor.calendar_overrides = floor
-        .calendar_overrides
-        .map(|p| path.parent().map_or(p.clone(), |dir| dir.join(&p)));
+    // Files are named relative to the inventory, wherever it is read from.
+    let relative = |p: PathBuf| path.parent().map_or(p.clone(), |dir| dir.join(&p));
+    floor.calendar_overrides = floor.calendar_overrides.map(relative);
+    floor.ca_file = floor.ca_file.map(relative);
+    let identity = |i: ClientIdentity| ClientIdentity {
+        cert: relative(i.cert),
+        key: relative(i.key),
+    };
+    floor.client_identity = floor.client_identity.map(identity);
+    let services = services
+        .into_iter()
+        .map(|mut s| {
+            s.client_identity = s.client_identity.map(identity);
+            s
+        })
+        .collect();
     problems.finish(Inventory {
         source: path.to_owned(),
         format,

@@ -51,7 +51,9 @@ pub(crate) const YAML: Schema = Schema {
     table_headers: false,
 };
 
-const FLOOR_KEYS: [&str; 8] = [
+mod outgoing;
+
+const FLOOR_KEYS: [&str; 11] = [
     "name",
     "calendar",
     "calendar_overrides",
@@ -60,11 +62,14 @@ const FLOOR_KEYS: [&str; 8] = [
     "max_in_flight",
     "failure_threshold",
     "body_limit_bytes",
+    "ca_file",
+    "client_cert",
+    "client_key",
 ];
 
 /// Service keys after the name, the kind and the URL (the name's and the URL's
 /// keys differ by format).
-const SERVICE_KEYS: [&str; 10] = [
+const SERVICE_KEYS: [&str; 13] = [
     "calendar",
     "sessions",
     "criticality",
@@ -75,6 +80,9 @@ const SERVICE_KEYS: [&str; 10] = [
     "failure_threshold",
     "expected_endpoints",
     "aliases",
+    "bearer_token_env",
+    "client_cert",
+    "client_key",
 ];
 
 /// The default status path of the Ops Status Contract.
@@ -374,6 +382,7 @@ impl Validator<'_> {
         floor.body_limit_bytes = self
             .positive(entries, "body_limit_bytes", "floor", usize::MAX)
             .unwrap_or(d.body_limit_bytes);
+        self.floor_tls(node, entries, &mut floor);
         floor
     }
 
@@ -537,8 +546,12 @@ impl Validator<'_> {
             None => Vec::new(),
             Some(n) => self.string_list(n, &field("aliases"), &mut ok),
         };
+        let bearer_token_env = self.bearer_token_env(entries, prefix, &mut ok);
+        let client_identity = self.client_identity(item, entries, prefix, &mut ok);
         Some(ServiceEntry {
             name: String::new(),
+            bearer_token_env,
+            client_identity,
             aliases,
             calendar: calendar.flatten(),
             kind: kind?,

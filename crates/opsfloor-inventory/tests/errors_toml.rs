@@ -192,7 +192,8 @@ port = 80
             "inventory.toml:4:1: floor.calender: unknown key \"calender\"; did you mean \"calendar\"?",
             "inventory.toml:10:1: services[0].critcality: unknown key \"critcality\"; did you mean \"criticality\"?",
             "inventory.toml:11:1: services[0].port: unknown key \"port\"; expected one of name, kind, url, calendar, sessions, \
-             criticality, replicas, enabled, timeout_ms, status_path, failure_threshold, expected_endpoints, aliases",
+             criticality, replicas, enabled, timeout_ms, status_path, failure_threshold, expected_endpoints, aliases, \
+             bearer_token_env, client_cert, client_key",
         ])
     );
 }
@@ -205,7 +206,8 @@ fn a_top_level_key_after_floor_gets_a_hint() {
         lines(&[
             "inventory.toml:1:1: services: missing required field",
             "inventory.toml:3:1: floor.services: unknown key \"services\"; expected one of name, calendar, calendar_overrides, \
-             poll_interval_ms, timeout_ms, max_in_flight, failure_threshold, body_limit_bytes; \
+             poll_interval_ms, timeout_ms, max_in_flight, failure_threshold, body_limit_bytes, ca_file, client_cert, \
+             client_key; \
              keys after [floor] belong to it, so put top-level keys before it",
         ])
     );

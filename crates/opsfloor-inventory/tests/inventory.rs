@@ -68,6 +68,8 @@ fn the_fleets_inventory_parses() {
             status_path: "/ops/status".into(),
             failure_threshold: None,
             expected_endpoints: vec![],
+            bearer_token_env: None,
+            client_identity: None,
             line: 22,
         }
     );
@@ -148,6 +150,8 @@ fn every_native_setting_is_read() {
             max_in_flight: 8,
             failure_threshold: 4,
             body_limit_bytes: 32768,
+            ca_file: None,
+            client_identity: None,
             calendar_overrides: None,
         }
     );
@@ -311,5 +315,62 @@ fn the_yaml_inventory_names_calendars_too() {
         err.to_string()
             .contains("agents[0].calendar: unknown calendar \"crypto\""),
         "{err}"
+    );
+}
+
+#[test]
+fn outgoing_credentials_are_read_and_their_files_resolved_against_the_inventory() {
+    use opsfloor_inventory::ClientIdentity;
+    let text = "[floor]\nca_file = \"certs/ca.pem\"\nclient_cert = \"floor.pem\"\nclient_key = \"floor.key\"\n\n\
+                [[services]]\nname = \"child\"\nkind = \"floor\"\nurl = \"https://child.example:8443\"\n\
+                bearer_token_env = \"CHILD_TOKEN\"\nclient_cert = \"/etc/own.pem\"\nclient_key = \"/etc/own.key\"\n\n\
+                [[services]]\nname = \"plain\"\nkind = \"strategy\"\nurl = \"https://plain.example\"\n";
+    let inv = opsfloor_inventory::parse(
+        text,
+        std::path::Path::new("/srv/floor/inventory.toml"),
+        Format::Toml,
+    )
+    .expect("valid");
+    assert_eq!(
+        inv.floor.ca_file.as_deref(),
+        Some(std::path::Path::new("/srv/floor/certs/ca.pem"))
+    );
+    let floor_identity = ClientIdentity {
+        cert: "/srv/floor/floor.pem".into(),
+        key: "/srv/floor/floor.key".into(),
+    };
+    assert_eq!(inv.floor.client_identity.as_ref(), Some(&floor_identity));
+    let (child, plain) = (&inv.services[0], &inv.services[1]);
+    assert_eq!(child.bearer_token_env.as_deref(), Some("CHILD_TOKEN"));
+    assert_eq!(
+        child.client_identity(&inv.floor),
+        Some(&ClientIdentity {
+            cert: "/etc/own.pem".into(),
+            key: "/etc/own.key".into()
+        })
+    );
+    assert_eq!(plain.bearer_token_env, None);
+    assert_eq!(plain.client_identity(&inv.floor), Some(&floor_identity));
+}
+
+#[test]
+fn a_client_cert_without_its_key_or_a_token_in_place_of_a_variable_is_a_problem() {
+    let text = "[[services]]\nname = \"child\"\nkind = \"floor\"\nurl = \"https://child.example\"\n\
+                client_cert = \"own.pem\"\nbearer_token_env = \"s3cr3t-t0ken.value\"\n";
+    let error =
+        opsfloor_inventory::parse(text, std::path::Path::new("inventory.toml"), Format::Toml)
+            .expect_err("invalid");
+    let text = error.to_string();
+    assert!(
+        text.contains("services[0].client_key: missing: client_cert needs client_key"),
+        "{text}"
+    );
+    assert!(
+        text.contains("services[0].bearer_token_env: must name an environment variable"),
+        "{text}"
+    );
+    assert!(
+        !text.contains("s3cr3t"),
+        "the value is never echoed: {text}"
     );
 }

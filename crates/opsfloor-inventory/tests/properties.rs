@@ -182,6 +182,8 @@ fn expected(specs: &[Spec]) -> Vec<ServiceEntry> {
                 .unwrap_or_else(|| "/ops/status".into()),
             failure_threshold: s.failure_threshold,
             expected_endpoints: s.expected_endpoints.clone(),
+            bearer_token_env: None,
+            client_identity: None,
             line: 0,
         })
         .collect()

@@ -13,13 +13,19 @@
 //!    requests in flight, shared by every poll.
 //! 4. [`HttpGet`]: one GET, classified into an [`Outcome`].
 //!
-//! `opsfloor serve` and `opsfloor report` use this same stack.
+//! `opsfloor serve` and `opsfloor report` use this same stack. What each service
+//! is polled with (a bearer token, a TLS client certificate, the CA file) is
+//! resolved once into [`Outgoing`] (`credentials.rs`); `tls.rs` builds one HTTP
+//! client per distinct TLS identity.
 
+mod credentials;
 mod poll;
 mod retry;
+mod tls;
 
 use std::future::Future;
 use std::pin::Pin;
+use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::{Duration, Instant};
 
@@ -31,16 +37,21 @@ use tower::limit::GlobalConcurrencyLimitLayer;
 use tower::util::BoxCloneSyncService;
 use tower::{Service, ServiceBuilder, ServiceExt};
 
+pub use credentials::{CredentialsError, LoadedIdentity, Outgoing, Secret, ServiceAuth};
 pub use poll::HttpGet;
 pub use retry::{RetryOnce, RetryOnceLayer};
+pub use tls::PollerError;
 
-/// One poll request: where, and how long the whole poll may take.
+/// One poll request: where, how long the whole poll may take, and with what
+/// credentials (`Debug` never shows a token).
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Request {
     /// The status document's URL.
     pub url: String,
     /// The deadline for the whole poll, retries included.
     pub timeout: Duration,
+    /// The client certificate and bearer token to present.
+    pub auth: ServiceAuth,
 }
 
 /// The [`Deadline`] layer.
@@ -97,6 +108,8 @@ where
 #[derive(Clone)]
 pub struct Poller {
     service: BoxCloneSyncService<Request, Outcome, tower::BoxError>,
+    settings: Arc<PollerSettings>,
+    clients: usize,
 }
 
 impl std::fmt::Debug for Poller {
@@ -105,8 +118,9 @@ impl std::fmt::Debug for Poller {
     }
 }
 
-/// How to build a [`Poller`].
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+/// How to build a [`Poller`]; equal settings make an equal poller (a reload
+/// rebuilds the poller only when they change).
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct PollerSettings {
     /// Status bodies larger than this are refused (`UNKNOWN`, with the problem kept).
     pub body_limit: usize,
@@ -114,6 +128,8 @@ pub struct PollerSettings {
     pub max_in_flight: usize,
     /// How long idle connections are kept; `None`: a fresh connection for every poll.
     pub keep_alive: Option<Duration>,
+    /// The credentials each service is polled with.
+    pub outgoing: Outgoing,
 }
 
 impl PollerSettings {
@@ -121,14 +137,22 @@ impl PollerSettings {
     /// are kept alive (for two intervals) only when services are polled at least
     /// every 2 s. Measured at 10,000 services polled every 5 s (BENCHMARKS.md),
     /// keeping 10,000 idle connections cost 281 MB resident and more CPU (40% of a
-    /// core) than reconnecting (67 MB, 35%).
-    pub fn for_inventory(inventory: &Inventory) -> PollerSettings {
+    /// core) than reconnecting (67 MB, 35%). Each `bearer_token_env` is looked up
+    /// through `env` and each certificate file read ([`Outgoing::resolve`]).
+    ///
+    /// # Errors
+    /// A [`CredentialsError`]: a configuration error naming the entry or file.
+    pub fn for_inventory(
+        inventory: &Inventory,
+        env: impl Fn(&str) -> Option<String>,
+    ) -> Result<PollerSettings, CredentialsError> {
         let interval = opsfloor_engine::state::poll_interval(inventory.floor.poll_interval_ms);
-        PollerSettings {
+        Ok(PollerSettings {
             body_limit: inventory.floor.body_limit_bytes,
             max_in_flight: inventory.floor.max_in_flight.max(1),
             keep_alive: (interval <= Duration::from_secs(2)).then_some(interval * 2),
-        }
+            outgoing: Outgoing::resolve(inventory, env)?,
+        })
     }
 }
 
@@ -136,9 +160,10 @@ impl Poller {
     /// The stack of the module docs.
     ///
     /// # Errors
-    /// When the HTTP client cannot be built (no TLS backend, for example).
-    pub fn new(settings: PollerSettings) -> Result<Poller, reqwest::Error> {
-        let http = HttpGet::new(settings.body_limit, settings.keep_alive)?;
+    /// When the TLS material is refused or an HTTP client cannot be built.
+    pub fn new(settings: PollerSettings) -> Result<Poller, PollerError> {
+        let http = HttpGet::new(settings.body_limit, settings.keep_alive, &settings.outgoing)?;
+        let clients = http.clients();
         let service = ServiceBuilder::new()
             .layer(DeadlineLayer)
             .layer(RetryOnceLayer)
@@ -147,15 +172,39 @@ impl Poller {
             .map_err(|e: std::convert::Infallible| -> tower::BoxError { match e {} });
         Ok(Poller {
             service: BoxCloneSyncService::new(service),
+            settings: Arc::new(settings),
+            clients,
         })
     }
 
-    /// Polls `url` once (with the stack's second chance) within `timeout`.
+    /// The settings it was built from.
+    pub fn settings(&self) -> &PollerSettings {
+        &self.settings
+    }
+
+    /// How many HTTP clients it holds: one, plus one per distinct client identity.
+    pub fn clients(&self) -> usize {
+        self.clients
+    }
+
+    /// Polls `url` once (with the stack's second chance) within `timeout`,
+    /// presenting no credentials.
     pub async fn poll(&self, url: &str, timeout: Duration) -> Polled {
+        self.poll_with(url, timeout, ServiceAuth::default()).await
+    }
+
+    /// Polls the inventory's `service` at `url`, with its credentials.
+    pub async fn poll_service(&self, service: &str, url: &str, timeout: Duration) -> Polled {
+        let auth = self.settings.outgoing.for_service(service);
+        self.poll_with(url, timeout, auth).await
+    }
+
+    async fn poll_with(&self, url: &str, timeout: Duration, auth: ServiceAuth) -> Polled {
         let start = Instant::now();
         let request = Request {
             url: url.to_owned(),
             timeout,
+            auth,
         };
         let outcome = match self.service.clone().oneshot(request).await {
             Ok(outcome) => outcome,
@@ -188,12 +237,12 @@ pub async fn poll_all(
             None
         } else {
             let (url, timeout) = (e.status_url(), Duration::from_millis(e.timeout_ms(floor)));
-            let mut outcome = poller.poll(&url, timeout).await.outcome;
+            let mut outcome = poller.poll_service(&e.name, &url, timeout).await.outcome;
             for _ in 0..retries {
                 if !outcome.is_no_answer() {
                     break;
                 }
-                outcome = poller.poll(&url, timeout).await.outcome;
+                outcome = poller.poll_service(&e.name, &url, timeout).await.outcome;
             }
             Some(outcome)
         };

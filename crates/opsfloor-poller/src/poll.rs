@@ -13,42 +13,53 @@ use opsfloor_contract::parse_document;
 use opsfloor_engine::Outcome;
 
 use crate::Request;
+use crate::credentials::Outgoing;
+use crate::tls::{Clients, PollerError};
 
-/// One HTTP GET of a status document: a shared keep-alive client that follows no
-/// redirects and caps bodies. Cheap to clone (the client is shared).
+/// One HTTP GET of a status document: shared keep-alive clients (one per TLS
+/// client identity) that follow no redirects, and a cap on bodies. Cheap to clone
+/// (the clients are shared).
 #[derive(Debug, Clone)]
 pub struct HttpGet {
-    client: reqwest::Client,
+    clients: Clients,
     body_limit: usize,
 }
 
 impl HttpGet {
-    /// A client whose bodies are capped at `body_limit` bytes; idle connections are
-    /// kept for `keep_alive` (`None`: a fresh connection for every poll).
-    pub fn new(body_limit: usize, keep_alive: Option<Duration>) -> Result<HttpGet, reqwest::Error> {
-        let mut builder = reqwest::Client::builder()
-            .redirect(reqwest::redirect::Policy::none())
-            .tcp_nodelay(true)
-            .user_agent(concat!("opsfloor/", env!("CARGO_PKG_VERSION")));
-        builder = match keep_alive {
-            Some(idle) => builder.pool_idle_timeout(idle),
-            None => builder.pool_max_idle_per_host(0),
-        };
+    /// Clients for every identity of `outgoing`, whose bodies are capped at
+    /// `body_limit` bytes; idle connections are kept for `keep_alive` (`None`: a
+    /// fresh connection for every poll).
+    ///
+    /// # Errors
+    /// When the TLS material is refused or a client cannot be built.
+    pub fn new(
+        body_limit: usize,
+        keep_alive: Option<Duration>,
+        outgoing: &Outgoing,
+    ) -> Result<HttpGet, PollerError> {
         Ok(HttpGet {
-            client: builder.build()?,
+            clients: Clients::new(outgoing, keep_alive)?,
             body_limit,
         })
     }
 
-    async fn exchange(self, url: String) -> Outcome {
-        let url = url.as_str();
-        let mut response = match self
-            .client
-            .get(url)
-            .header("accept", "application/json")
-            .send()
-            .await
-        {
+    /// How many distinct HTTP clients it holds: one, plus one per client identity.
+    pub fn clients(&self) -> usize {
+        self.clients.len()
+    }
+
+    async fn exchange(self, request: Request) -> Outcome {
+        let auth = &request.auth;
+        let mut get = self
+            .clients
+            .get(auth.identity.as_ref())
+            .get(request.url.as_str())
+            .header("accept", "application/json");
+        if let Some(token) = &auth.bearer {
+            // reqwest marks the header sensitive: never logged by hyper.
+            get = get.bearer_auth(token.expose());
+        }
+        let mut response = match get.send().await {
             Ok(r) => r,
             Err(e) => {
                 return Outcome::NoAnswer {
@@ -128,7 +139,7 @@ impl tower::Service<Request> for HttpGet {
 
     fn call(&mut self, request: Request) -> Self::Future {
         let this = self.clone();
-        Box::pin(async move { Ok(this.exchange(request.url).await) })
+        Box::pin(async move { Ok(this.exchange(request).await) })
     }
 }
 

@@ -25,6 +25,12 @@
 //!   every connection has been served a request (live streams, say), the new one
 //!   waits for a permit instead.
 //!
+//! With [`Tls`], every connection is wrapped in rustls after it is accepted, on
+//! its own task: the handshake must finish within the header-read timeout, the
+//! idle timeout and the eviction at the cap count it like a request head (the
+//! byte counter sits under TLS, on the raw stream), so a client that stalls its
+//! handshake is bounded like one that drips headers.
+//!
 //! Graceful shutdown is kept: on stop the loop stops accepting and every open
 //! connection is asked to finish its request in flight (hyper-util's
 //! `GracefulShutdown`); [`crate::server::Running::shutdown`] bounds the wait.
@@ -48,6 +54,8 @@ use tokio::net::{TcpListener, TcpStream};
 use tokio::sync::{Semaphore, oneshot, watch};
 use tokio::time::Instant;
 use tower_service::Service as _;
+
+use crate::tls::Tls;
 
 /// The bounds on every connection the floor serves.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -82,13 +90,15 @@ impl Default for Limits {
 /// before trying again rather than spinning on the error.
 const ACCEPT_BACKOFF: Duration = Duration::from_millis(50);
 
-/// Serves `app` on `listener` within `limits` until `stopped` turns true, then
-/// lets open connections finish gracefully. Each request carries its peer as
-/// axum's `ConnectInfo<SocketAddr>` (the access layer trusts proxies by it).
+/// Serves `app` on `listener` within `limits` (over HTTPS with `tls`) until
+/// `stopped` turns true, then lets open connections finish gracefully. Each
+/// request carries its peer as axum's `ConnectInfo<SocketAddr>` (the access layer
+/// trusts proxies by it).
 pub async fn serve(
     listener: TcpListener,
     app: axum::Router,
     limits: Limits,
+    tls: Option<Tls>,
     mut stopped: watch::Receiver<bool>,
 ) {
     let permits = Arc::new(Semaphore::new(limits.max_connections.max(1)));
@@ -122,20 +132,33 @@ pub async fn serve(
         };
         let (id, evicted) = fresh.register();
         let activity = Arc::new(Activity::new());
-        let io = TokioIo::new(Counted {
+        let io = Counted {
             inner: stream,
             activity: Arc::clone(&activity),
-        });
+        };
         let service =
             hyper::service::service_fn(service_for(app.clone(), peer, Arc::clone(&fresh), id));
         let fresh = Arc::clone(&fresh);
         let builder = Arc::clone(&builder);
         let watcher = graceful.watcher();
         let idle = limits.idle_timeout;
+        let handshake = tls
+            .as_ref()
+            .map(|tls| (tls.acceptor(), limits.header_read_timeout));
         tokio::spawn(async move {
-            let connection = builder.serve_connection(io, service);
+            let connection = async move {
+                match handshake {
+                    None => serve_io(&builder, io, service, watcher).await,
+                    Some((acceptor, within)) => {
+                        let tls = tokio::time::timeout(within, acceptor.accept(io))
+                            .await
+                            .map_err(|_| "no TLS handshake within the header-read timeout")??;
+                        serve_io(&builder, tls, service, watcher).await
+                    }
+                }
+            };
             tokio::select! {
-                done = watcher.watch(connection) => {
+                done = connection => {
                     if let Err(e) = done {
                         tracing::debug!(%peer, error = %e, "connection ended with an error");
                     }
@@ -153,6 +176,29 @@ pub async fn serve(
     }
     drop(listener);
     graceful.shutdown().await;
+}
+
+/// Serves one connection's requests over `io` (plain or TLS), under the graceful
+/// shutdown's `watcher`.
+async fn serve_io<I, S>(
+    builder: &Builder<TokioExecutor>,
+    io: I,
+    service: S,
+    watcher: hyper_util::server::graceful::Watcher,
+) -> Result<(), Box<dyn std::error::Error + Send + Sync>>
+where
+    I: AsyncRead + AsyncWrite + Unpin + Send + 'static,
+    S: hyper::service::Service<
+            hyper::Request<Incoming>,
+            Response = axum::response::Response,
+            Error = Infallible,
+        > + Send
+        + 'static,
+    S::Future: Send + 'static,
+{
+    watcher
+        .watch(builder.serve_connection(TokioIo::new(io), service))
+        .await
 }
 
 /// A connection is evictable only once it has waited this long for its first

@@ -101,7 +101,8 @@ async fn poll_forever(
         tokio::time::sleep_until(due).await;
         let lag = Instant::now().saturating_duration_since(due);
         // Boxed: an idle task holds only its timer, not a poll's state.
-        let polled = Box::pin(poller.poll(&target.url, target.timeout)).await;
+        let polled =
+            Box::pin(poller.poll_service(&target.service, &target.url, target.timeout)).await;
         let sent = results.send(PollResult {
             service: target.service.clone(),
             url: target.url.clone(),

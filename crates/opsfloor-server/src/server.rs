@@ -51,6 +51,9 @@ pub struct ServeConfig {
     pub guard: Option<Guard>,
     /// Header-read and idle timeouts, and the connection cap.
     pub limits: Limits,
+    /// Serve HTTPS with this certificate (reloaded when its files change);
+    /// `None`: plain HTTP.
+    pub tls: Option<crate::tls::Tls>,
 }
 
 /// Builds extra routes (such as the dashboard's pages) from the API's state.
@@ -81,6 +84,10 @@ pub enum ServeError {
     /// The calendar overrides file is unreadable or invalid.
     #[error("{0}")]
     Overrides(#[from] OverridesError),
+    /// An outgoing credential is missing or unusable (a `bearer_token_env`
+    /// variable not set, a certificate file unreadable): a configuration error.
+    #[error("{0}")]
+    Credentials(#[from] opsfloor_poller::CredentialsError),
     /// The history database cannot be opened.
     #[error("{0}")]
     History(#[from] opsfloor_history::HistoryError),
@@ -151,10 +158,21 @@ fn io(what: impl Into<String>) -> impl FnOnce(std::io::Error) -> ServeError {
     }
 }
 
+/// The poller's settings for an inventory, its tokens read from the process's
+/// environment.
+fn settings_for(inventory: &Inventory) -> Result<PollerSettings, ServeError> {
+    Ok(PollerSettings::for_inventory(inventory, |name| {
+        std::env::var(name).ok()
+    })?)
+}
+
 fn poller_for(inventory: &Inventory) -> Result<Poller, ServeError> {
-    Poller::new(PollerSettings::for_inventory(inventory)).map_err(|e| ServeError::Io {
-        what: "HTTP client".into(),
-        message: e.to_string(),
+    Poller::new(settings_for(inventory)?).map_err(|e| match e {
+        opsfloor_poller::PollerError::Credentials(e) => ServeError::Credentials(e),
+        e @ opsfloor_poller::PollerError::Client(_) => ServeError::Io {
+            what: "HTTP client".into(),
+            message: e.to_string(),
+        },
     })
 }
 
@@ -235,6 +253,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
         listener,
         app,
         config.limits,
+        config.tls.clone(),
         stopped.clone(),
     ));
 
@@ -433,11 +452,14 @@ fn reload_inventory(
         }
     };
     warn_about(&inventory);
-    let settings = PollerSettings::for_inventory(&inventory);
-    let old_settings = engine
-        .floor
-        .read(|f| PollerSettings::for_inventory(&f.inventory));
-    let new_poller = if settings == old_settings {
+    let settings = match settings_for(&inventory) {
+        Ok(settings) => settings,
+        Err(e) => {
+            tracing::error!(error = %e, "inventory not reloaded, keeping the previous one");
+            return None;
+        }
+    };
+    let new_poller = if &settings == poller.settings() {
         None
     } else {
         match Poller::new(settings) {

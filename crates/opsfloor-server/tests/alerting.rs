@@ -57,6 +57,7 @@ async fn alerting_floor_with(
         replica: "test".into(),
         guard: None,
         limits: opsfloor_server::listener::Limits::default(),
+        tls: None,
     })
     .await
     .expect("floor starts");

@@ -231,6 +231,7 @@ async fn pages_are_mounted_next_to_the_api() {
         replica: "test".into(),
         guard: None,
         limits: opsfloor_server::listener::Limits::default(),
+        tls: None,
     })
     .await
     .expect("start");

@@ -32,6 +32,7 @@ async fn floor(dir: &std::path::Path, limits: Limits) -> Running {
         replica: "test".into(),
         guard: None,
         limits,
+        tls: None,
     })
     .await
     .expect("floor starts")

@@ -118,6 +118,7 @@ async fn a_closure_written_for_today_closes_the_running_floor() {
         replica: "test".into(),
         guard: None,
         limits: opsfloor_server::listener::Limits::default(),
+        tls: None,
     })
     .await
     .expect("floor starts");

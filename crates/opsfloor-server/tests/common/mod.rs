@@ -112,6 +112,7 @@ impl Setup {
             replica: replica.into(),
             guard: None,
             limits: opsfloor_server::listener::Limits::default(),
+            tls: None,
         })
         .await
         .expect("floor starts")

@@ -151,6 +151,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             replica: crate::cmd::serve::host_name(),
             guard: None,
             limits: opsfloor_server::listener::Limits::default(),
+            tls: None,
         };
         let floor = match start(serve).await {
             Ok(floor) => floor,

@@ -257,8 +257,12 @@ fn poll_all(
     retries: u32,
     quiet: bool,
 ) -> Result<Vec<(String, Option<opsfloor_engine::Outcome>)>, CliError> {
-    let poller = Poller::new(PollerSettings::for_inventory(inventory))
-        .map_err(|e| CliError::Data(format!("HTTP client: {e}")))?;
+    let settings = PollerSettings::for_inventory(inventory, |name| std::env::var(name).ok())
+        .map_err(|e| CliError::Config(e.to_string()))?;
+    let poller = Poller::new(settings).map_err(|e| match e {
+        opsfloor_poller::PollerError::Credentials(e) => CliError::Config(e.to_string()),
+        e @ opsfloor_poller::PollerError::Client(_) => CliError::Data(e.to_string()),
+    })?;
     let total = inventory.services.len();
     let started = std::time::Instant::now();
     let last_shown = std::sync::Mutex::new(Duration::ZERO);

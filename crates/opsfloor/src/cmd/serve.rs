@@ -10,6 +10,7 @@ use opsfloor_server::Subscriber;
 use opsfloor_server::alerting::{self, Alerting};
 use opsfloor_server::listener::Limits;
 use opsfloor_server::server::{Guard, ServeConfig, ServeError, start};
+use opsfloor_server::tls::{Tls, TlsFiles};
 
 use crate::cmd::serve_util::{LogFormat, clock, init_logging_as, runtime, shutdown_signal};
 use crate::error::CliError;
@@ -50,6 +51,14 @@ pub struct Args {
     /// Serve off loopback without access control, on purpose (a trusted network).
     #[arg(long)]
     insecure_public: bool,
+    /// Serve HTTPS with this PEM certificate chain (leaf first); needs --tls-key.
+    /// Reloaded when the file changes. TLS is not authentication: off loopback,
+    /// --access (or --insecure-public) is still required.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The PEM private key of --tls-cert (PKCS#8, PKCS#1 or SEC1); needs --tls-cert.
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
     /// Seconds a client has to send a whole request head (and the longest a
     /// kept-alive connection waits for its next request).
     #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..))]
@@ -163,6 +172,24 @@ fn guard(args: &Args) -> Result<Option<Guard>, CliError> {
     }))
 }
 
+/// Loads `--tls-cert` and `--tls-key` (both or neither, clap makes sure): a
+/// missing file is a missing input (66), an unusable pair a configuration error
+/// (78) naming the file.
+fn load_tls(args: &Args) -> Result<Option<Tls>, CliError> {
+    let (Some(cert), Some(key)) = (&args.tls_cert, &args.tls_key) else {
+        return Ok(None);
+    };
+    for path in [cert, key] {
+        inventory_exists(path)?;
+    }
+    Tls::load(TlsFiles {
+        cert: cert.clone(),
+        key: key.clone(),
+    })
+    .map(Some)
+    .map_err(|e| CliError::Config(format!("TLS: {e}")))
+}
+
 /// The default history path, following the XDG base directory convention.
 fn default_db() -> PathBuf {
     let state = std::env::var_os("XDG_STATE_HOME")
@@ -179,9 +206,10 @@ fn default_db() -> PathBuf {
 /// there but unreadable as history is bad data (65).
 pub fn start_error(e: ServeError) -> CliError {
     match e {
-        ServeError::Inventory(_) | ServeError::Calendar(_) | ServeError::Overrides(_) => {
-            CliError::Config(e.to_string())
-        }
+        ServeError::Inventory(_)
+        | ServeError::Calendar(_)
+        | ServeError::Overrides(_)
+        | ServeError::Credentials(_) => CliError::Config(e.to_string()),
         ServeError::History(h) if !h.is_io() => CliError::Data(h.to_string()),
         ServeError::History(h) => CliError::System(format!(
             "{h} (give another --db, fix its permissions, or run with --no-history)"
@@ -200,7 +228,8 @@ pub fn host_name() -> String {
         .unwrap_or_else(|| "opsfloor".to_owned())
 }
 
-/// A missing inventory is a missing input (66), said before anything starts.
+/// A missing inventory (or certificate) is a missing input (66), said before
+/// anything starts.
 pub fn inventory_exists(path: &std::path::Path) -> Result<(), CliError> {
     match std::fs::metadata(path) {
         Err(source) if source.kind() == std::io::ErrorKind::NotFound => Err(CliError::Io {
@@ -261,6 +290,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         crate::cmd::serve_util::within_calendars(clock.now(), calendars.venues())?;
     }
     let guard = guard(args)?;
+    let tls = load_tls(args)?;
     init_logging_as(args.log_format);
     let (soft_before, soft_now) = raise_open_files();
     tracing::info!(
@@ -286,6 +316,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         replica: args.replica_name.clone().unwrap_or_else(host_name),
         guard,
         limits: args.limits(),
+        tls,
     };
     runtime()?.block_on(async {
         let alerting = alerting_for(&args.config)?;
@@ -294,9 +325,14 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         let (services, name) = running
             .floor
             .read(|f| (f.services().len(), f.inventory.floor.name.clone()));
+        let scheme = if config.tls.is_some() {
+            "https"
+        } else {
+            "http"
+        };
         println!(
-            "opsfloor serve: {name}, {services} services, dashboard at http://{addr}/, \
-             API at http://{addr}/api/v1/floor",
+            "opsfloor serve: {name}, {services} services, dashboard at {scheme}://{addr}/, \
+             API at {scheme}://{addr}/api/v1/floor",
             addr = running.addr
         );
         if let Some(db) = &config.db {

@@ -150,8 +150,8 @@ impl Spawned {
             |c| {
                 let out = c.stdout();
                 let line = out.lines().find(|l| l.contains(marker))?;
-                let at = line.find("http://")?;
-                let rest = &line[at + "http://".len()..];
+                let at = line.find("://")?;
+                let rest = &line[at + "://".len()..];
                 let end = rest.find('/').unwrap_or(rest.len());
                 Some(rest[..end].to_owned())
             },
