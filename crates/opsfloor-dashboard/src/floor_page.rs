@@ -27,6 +27,9 @@ pub struct Snapshot {
     pub floor: FloorView,
     /// Every service, in inventory order.
     pub services: Vec<ServiceView>,
+    /// The maintenance windows open now or starting within a day (none from
+    /// [`Snapshot::of`]: they come from the inventory's text, read outside the lock).
+    pub maintenance: Vec<opsfloor_alerts::WindowView>,
 }
 
 impl Snapshot {
@@ -41,6 +44,7 @@ impl Snapshot {
                 .iter()
                 .map(|t| ServiceView::of(t, now))
                 .collect(),
+            maintenance: Vec::new(),
         }
     }
 }
@@ -100,6 +104,8 @@ pub struct Row {
     pub latency: String,
     /// The criticality.
     pub criticality: &'static str,
+    /// In an open maintenance window: its note (the badge's hover text).
+    pub maintenance: Option<String>,
 }
 
 /// The services of one kind.
@@ -120,6 +126,7 @@ struct FloorPage {
     groups: Vec<Group>,
     service_count: usize,
     vocabulary: String,
+    maintenance: Vec<crate::maintenance::Notice>,
 }
 
 /// `N services: 3 OK · 1 Market closed · 1 Offline`, in the states' fixed order.
@@ -221,6 +228,7 @@ pub fn row(v: &ServiceView, now: Timestamp) -> Row {
         late,
         latency: millis(v.latency_ms),
         criticality: v.criticality.as_str(),
+        maintenance: None,
     }
 }
 
@@ -268,9 +276,21 @@ pub fn render(s: &Snapshot, now: Timestamp, viewer: &Viewer) -> Result<String, a
         ),
         banner: banner(s, now),
         market: Market::of(&s.floor.market, &s.zone, now),
-        groups: groups(&s.services, now),
+        groups: badged(groups(&s.services, now), &s.maintenance),
         service_count: s.services.len(),
         vocabulary: vocabulary_json(),
+        maintenance: crate::maintenance::notices(&s.maintenance, &s.zone),
     };
     page.render()
+}
+
+/// `groups` with the maintenance badge on every row an open window covers.
+fn badged(mut groups: Vec<Group>, windows: &[opsfloor_alerts::WindowView]) -> Vec<Group> {
+    if windows.is_empty() {
+        return groups;
+    }
+    for row in groups.iter_mut().flat_map(|g| g.rows.iter_mut()) {
+        row.maintenance = crate::maintenance::badge(windows, &row.name).map(str::to_owned);
+    }
+    groups
 }

@@ -21,6 +21,7 @@ pub mod chrome;
 pub mod clock;
 pub mod floor_page;
 pub mod history_page;
+pub mod maintenance;
 pub mod report_page;
 pub mod routes;
 pub mod service_page;

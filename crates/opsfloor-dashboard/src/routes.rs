@@ -109,7 +109,8 @@ fn not_found(s: &ApiState, now: Timestamp, message: String, viewer: &Viewer) -> 
 /// `GET /`.
 pub async fn floor(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>) -> Response {
     let now = s.floor.now();
-    let snapshot = s.floor.read(|f| Snapshot::of(f, now));
+    let mut snapshot = s.floor.read(|f| Snapshot::of(f, now));
+    snapshot.maintenance = crate::maintenance::windows(&s.floor, now);
     html(
         StatusCode::OK,
         floor_page::render(&snapshot, now, &viewer(&s, &p)),

@@ -389,3 +389,74 @@ async fn every_page_says_the_clock_is_simulated() {
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }
+
+/// Wednesday 2026-01-07 15:00 UTC (MARKET_HOURS): the whale strategy is in a window
+/// now, the floor's window starts tomorrow morning, and one next month is not
+/// announced yet.
+const WINDOWS: &str = r#"
+[[maintenance]]
+services = ["whale-strategy"]
+start = "2026-01-07T14:00:00Z"
+end = "2026-01-07T16:00:00Z"
+note = "Broker <migration>"
+
+[[maintenance]]
+floor = true
+start = "2026-01-08T11:00:00Z"
+end = "2026-01-08T12:00:00Z"
+note = "Patching"
+
+[[maintenance]]
+floor = true
+start = "2026-02-20T00:00:00Z"
+end = "2026-02-21T00:00:00Z"
+note = "Data-centre move"
+"#;
+
+#[tokio::test]
+async fn the_floor_page_shows_maintenance_now_and_a_day_ahead_with_a_badge() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.dashboard(&setup.inventory(WINDOWS), false).await;
+    settle(&floor, "OK []", &[(GAMMA, "OK []")]).await;
+    let p = page(&floor, "/").await;
+    let b = &p.body;
+    assert!(
+        b.contains("<section class=\"maint\" aria-label=\"Maintenance\">"),
+        "{b}"
+    );
+    assert!(
+        b.contains(
+            "<li class=\"m-now\">Now: whale-strategy, until Wed 7 Jan 11:00 EST (Wed 7 Jan 16:00 UTC). \
+             Broker &#60;migration&#62;</li>"
+        ),
+        "{b}"
+    );
+    assert!(
+        b.contains("<li class=\"m-soon\">Upcoming: the whole floor, from Thu 8 Jan 06:00 EST"),
+        "{b}"
+    );
+    assert!(
+        !b.contains("Data-centre move"),
+        "a month ahead is not announced"
+    );
+    // The badge is on the whale strategy's row only, its note on hover, escaped;
+    // the state is still shown as it is.
+    let whale = b
+        .split("<tr ")
+        .find(|r| r.contains(">whale-strategy<"))
+        .expect("whale row");
+    assert!(
+        whale.contains(
+            "<span class=\"badge-maint\" title=\"Broker &#60;migration&#62;\">maintenance</span>"
+        ),
+        "{whale}"
+    );
+    assert!(whale.contains("<b>OK</b>"), "{whale}");
+    let gamma = b
+        .split("<tr ")
+        .find(|r| r.contains(">gamma-strategy<"))
+        .expect("gamma row");
+    assert!(!gamma.contains("badge-maint"), "{gamma}");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
