@@ -33,8 +33,11 @@ use opsfloor_report::{Report, markdown, table};
 use opsfloor_server::query::{Params, parse_window};
 use opsfloor_server::services::Filter;
 
+/// A fuzz target: one input, any bytes; it must not panic.
+pub type Target = fn(&[u8]);
+
 /// Every target, by the name its corpus directory and fuzz binary carry.
-pub const TARGETS: [(&str, fn(&[u8])); 7] = [
+pub const TARGETS: [(&str, Target); 7] = [
     ("document", document),
     ("inventory_toml", inventory_toml),
     ("inventory_yaml", inventory_yaml),
