@@ -1,7 +1,7 @@
 //! Descriptor exhaustion (issue 13, limits): `opsfloor serve` runs under
 //! `ulimit -n 1024` while 1,100 clients drip header bytes at it (each reconnects
 //! when dropped). Meanwhile `/health` answers every time (within a second when
-//! run alone: BENCHMARKS.md), and a
+//! run alone: SECURITY.md's table), and a
 //! real `opsfloor probe` that is killed and restarted on its port is polled again
 //! (the floor shows its new build) and is never recorded OFFLINE in the history:
 //! serving load cannot take the descriptors polling and history need.
@@ -192,7 +192,7 @@ fn under_ulimit_1024_slow_clients_starve_neither_health_nor_polling() {
         // Starvation is what this test catches: `/health` unanswered (the read
         // timeout of `get`, 5 s) or refused. How fast it answers is a budget, measured
         // with this test run alone (`--nocapture` prints median and worst) and
-        // reported in BENCHMARKS.md, not asserted here, where 1,100 dripping threads
+        // reported in SECURITY.md, not asserted here, where 1,100 dripping threads
         // share 2 cores with the rest of the suite.
         assert!(
             took < Duration::from_secs(5),
