@@ -181,7 +181,7 @@ fn panels(job: &str) -> Vec<Value> {
                 target(quantile(latency, "0.5"), "p50", "A"),
                 target(quantile(latency, "0.99"), "p99", "B"),
                 target(
-                    format!("opsfloor_service_poll_latency_seconds{{job={j}}}"),
+                    format!("opsfloor_service_latency_seconds{{job={j}}}"),
                     "last {{service}}",
                     "C",
                 ),

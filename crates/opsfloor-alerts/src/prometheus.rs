@@ -154,7 +154,7 @@ fn alerting(o: &RulesOptions, job: &str) -> Vec<Rule> {
                 o.poll_latency_budget_seconds
             )),
             description: Some(
-                "Status polls are slow: check the slowest services in opsfloor_service_poll_latency_seconds and the floor's network path.".to_owned(),
+                "Status polls are slow: check the slowest services in opsfloor_service_latency_seconds and the floor's network path.".to_owned(),
             ),
         },
         Rule {

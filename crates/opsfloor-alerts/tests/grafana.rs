@@ -142,7 +142,7 @@ fn state_series() -> String {
     let mut series = String::new();
     for (service, current) in [("md-feed", "OK"), ("whale", "HALTED"), ("exec", "OFFLINE")] {
         series.push_str(&format!(
-            "      - series: 'opsfloor_service_state{{job=\"opsfloor\", service=\"{service}\", kind=\"strategy\", criticality=\"critical\", state=\"{current}\"}}'\n        values: '1x5'\n"
+            "      - series: 'opsfloor_service_state{{job=\"opsfloor\", service=\"{service}\", state=\"{current}\"}}'\n        values: '1x5'\n"
         ));
     }
     for state in [

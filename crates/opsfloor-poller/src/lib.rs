@@ -150,10 +150,31 @@ impl PollerSettings {
         Ok(PollerSettings {
             body_limit: inventory.floor.body_limit_bytes,
             max_in_flight: inventory.floor.max_in_flight.max(1),
-            keep_alive: (interval <= Duration::from_secs(2)).then_some(interval * 2),
+            keep_alive: keeps_alive(interval).then_some(interval * 2),
             outgoing: Outgoing::resolve(inventory, env)?,
         })
     }
+}
+
+/// Whether connections are kept between polls at this interval: only when they
+/// come back within 2 s (the measurement is in [`PollerSettings::for_inventory`]).
+fn keeps_alive(interval: Duration) -> bool {
+    interval <= Duration::from_secs(2)
+}
+
+/// The most file descriptors polling `inventory` can hold at once: one per request
+/// in flight (`max_in_flight`), plus one idle kept-alive connection per service
+/// when connections are kept (services polled at least every 2 s, see
+/// [`PollerSettings::for_inventory`]). The server keeps this many free of serving
+/// load, so a flood of clients cannot make a poll fail with "too many open files".
+pub fn descriptors_needed(inventory: &Inventory) -> usize {
+    let interval = opsfloor_engine::state::poll_interval(inventory.floor.poll_interval_ms);
+    let kept = if keeps_alive(interval) {
+        inventory.services.len()
+    } else {
+        0
+    };
+    inventory.floor.max_in_flight.max(1).saturating_add(kept)
 }
 
 impl Poller {

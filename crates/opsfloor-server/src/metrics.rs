@@ -12,11 +12,19 @@
 //! | `opsfloor_oldest_result_age_seconds` | gauge | |
 //! | `opsfloor_poll_lag_seconds` | histogram | (floor-wide) how late polls start behind their schedule |
 //! | `opsfloor_poll_latency_seconds` | histogram | (floor-wide) |
+//! | `opsfloor_service_latency_seconds` | gauge | `service`: the last poll's latency (absent while unreachable) |
 //! | `opsfloor_service_poll_failures_total` | counter | `service` (present from a service's first failure) |
-//! | `opsfloor_service_poll_latency_seconds` | gauge | `service`: the last poll's latency (absent while unreachable) |
-//! | `opsfloor_service_state` | gauge | `service`, `kind`, `criticality`, `state`: 1 for the state the service is in |
+//! | `opsfloor_service_state` | gauge | `service`, `state`: 1 for the state the service is in |
 //! | `opsfloor_service_state_since_timestamp_seconds` | gauge | `service` |
+//! | `opsfloor_services` | gauge | `kind`, `criticality`, `state`: how many services are in each state |
 //! | `opsfloor_stale_results_total` | counter | results dropped because a reload changed the service |
+//!
+//! The per-service families carry `service` and nothing that repeats the inventory:
+//! at 10,000 services every byte of a per-service line is 10 kB of every scrape, so
+//! the budget (2 MB at 10,000) leaves about 200 bytes for a service's three lines.
+//! Kind and criticality are in `opsfloor_services`, a count bounded by the kinds ×
+//! criticalities × six states of the inventory, which is what a panel of "critical
+//! services not OK" needs; one service's kind is in the inventory and the API.
 //!
 //! `opsfloor_service_state` emits only the series of the state a service is in
 //! (value 1), not five zeros beside it: at 10,000 services the zeros alone would be
@@ -25,13 +33,14 @@
 //! next scrape. Latency histograms are floor-wide, never per service, and the only
 //! reason-like label is `state`, bounded by the contract.
 
+use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::Duration;
 
 use jiff::Timestamp;
 use opsfloor_contract::State;
-use opsfloor_engine::{FloorState, Polled};
+use opsfloor_engine::{FloorState, Polled, Tracked};
 
 use crate::recorder::HistoryHealth;
 
@@ -114,6 +123,37 @@ fn encode_history(out: &mut String, h: &HistoryHealth) {
     let _ = writeln!(out, "opsfloor_history_pending_transitions {}", h.pending);
 }
 
+/// `opsfloor_services`: for every kind and criticality the inventory has, how
+/// many services are in each of the six states (zeros included, so a count that
+/// falls to zero reads 0 rather than going stale).
+fn encode_counts(out: &mut String, services: &[Tracked]) {
+    let mut counts: BTreeMap<(&str, &str), [usize; State::ALL.len()]> = BTreeMap::new();
+    for s in services {
+        let row = counts
+            .entry((s.kind.as_str(), s.criticality.as_str()))
+            .or_default();
+        if let Some(i) = State::ALL.iter().position(|&st| st == s.state) {
+            row[i] += 1;
+        }
+    }
+    family(
+        out,
+        "opsfloor_services",
+        "gauge",
+        "How many services are in each state, by kind and criticality",
+    );
+    for ((kind, criticality), row) in &counts {
+        for (state, n) in State::ALL.iter().zip(row) {
+            let _ = writeln!(
+                out,
+                "opsfloor_services{{kind=\"{}\",criticality=\"{}\",state=\"{state}\"}} {n}",
+                label(kind),
+                label(criticality)
+            );
+        }
+    }
+}
+
 /// Escapes a label value (backslash, quote, newline), as the format requires.
 fn label(value: &str) -> String {
     value
@@ -190,6 +230,22 @@ impl Metrics {
         let names: Vec<String> = sorted.iter().map(|s| label(&s.name)).collect();
         family(
             &mut out,
+            "opsfloor_service_latency_seconds",
+            "gauge",
+            "Latency of each service's last answered status poll",
+        );
+        for (s, n) in sorted.iter().zip(&names) {
+            if let Some(ms) = s.latency_ms {
+                // Microseconds are plenty, and keep the line short.
+                let secs = ms / 1000.0;
+                let _ = writeln!(
+                    out,
+                    "opsfloor_service_latency_seconds{{service=\"{n}\"}} {secs:.6}"
+                );
+            }
+        }
+        family(
+            &mut out,
             "opsfloor_service_poll_failures_total",
             "counter",
             "Status polls of each service that got no answer",
@@ -207,22 +263,6 @@ impl Metrics {
         }
         family(
             &mut out,
-            "opsfloor_service_poll_latency_seconds",
-            "gauge",
-            "Latency of each service's last answered poll",
-        );
-        for (s, n) in sorted.iter().zip(&names) {
-            if let Some(ms) = s.latency_ms {
-                // Microseconds are plenty, and keep the line short.
-                let secs = ms / 1000.0;
-                let _ = writeln!(
-                    out,
-                    "opsfloor_service_poll_latency_seconds{{service=\"{n}\"}} {secs:.6}"
-                );
-            }
-        }
-        family(
-            &mut out,
             "opsfloor_service_state",
             "gauge",
             "1 for the state each service is in (only that series is present)",
@@ -230,9 +270,7 @@ impl Metrics {
         for (s, n) in sorted.iter().zip(&names) {
             let _ = writeln!(
                 out,
-                "opsfloor_service_state{{service=\"{n}\",kind=\"{}\",criticality=\"{}\",state=\"{}\"}} 1",
-                s.kind.as_str(),
-                s.criticality.as_str(),
+                "opsfloor_service_state{{service=\"{n}\",state=\"{}\"}} 1",
                 s.state
             );
         }
@@ -249,6 +287,7 @@ impl Metrics {
                 s.since.as_second()
             );
         }
+        encode_counts(&mut out, services);
         family(
             &mut out,
             "opsfloor_stale_results_total",

@@ -60,7 +60,16 @@ async fn metrics_in_prometheus_text() {
         text.contains("opsfloor_floor_state{state=\"HALTED\"} 0"),
         "{text}"
     );
-    assert!(text.contains(&format!("opsfloor_service_state{{service=\"{GAMMA}\",kind=\"strategy\",criticality=\"critical\",state=\"OK\"}} 1")), "{text}");
+    assert!(
+        text.contains(&format!(
+            "opsfloor_service_state{{service=\"{GAMMA}\",state=\"OK\"}} 1"
+        )),
+        "{text}"
+    );
+    assert!(
+        text.contains("opsfloor_services{kind=\"strategy\",criticality=\"critical\",state=\"OK\"} "),
+        "{text}"
+    );
     assert!(
         text.contains("opsfloor_poll_latency_seconds_bucket"),
         "{text}"

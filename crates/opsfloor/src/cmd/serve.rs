@@ -67,9 +67,11 @@ pub struct Args {
     #[arg(long, value_name = "SECS", default_value_t = 60, value_parser = clap::value_parser!(u64).range(1..))]
     idle_timeout: u64,
     /// Connections served at once (at the cap the oldest slow client is evicted).
-    /// Default: 10,000, or less when the open-files limit is lower, keeping an
-    /// eighth of the descriptors (at least 64) for polling and history; a larger
-    /// N is lowered to keep that reserve.
+    /// Default: 10,000, or less when the open-files limit is lower. The floor keeps
+    /// a reserve of descriptors that serving cannot take: what polling needs (one
+    /// per request in flight, `max_in_flight`, plus one kept-alive connection per
+    /// service at intervals of 2 s or less) and 64 for history and files, or an
+    /// eighth of the limit if more; a larger N is lowered to keep it.
     #[arg(long, value_name = "N", value_parser = clap::value_parser!(u64).range(1..))]
     max_connections: Option<u64>,
     /// Live-stream (SSE) clients served at once, counted apart from connections;
@@ -78,28 +80,42 @@ pub struct Args {
     max_sse_clients: u64,
 }
 
-/// The most connections that leave a reserve of descriptors for polling and
-/// history under the soft open-files limit `open_files`: the limit less an eighth
-/// (at least 64), at least 1. `None` when unlimited.
-fn reserve_cap(open_files: Option<u64>) -> Option<u64> {
-    open_files.map(|limit| limit.saturating_sub((limit / 8).max(64)).max(1))
+/// Descriptors kept for history, the inventory and certificate files, logs.
+const FILES_RESERVE: u64 = 64;
+
+/// The descriptors serving may never take under the soft open-files limit
+/// `limit`, when polling needs `polling` of them: polling's need plus
+/// [`FILES_RESERVE`], or an eighth of the limit if that is more.
+fn reserve(limit: u64, polling: u64) -> u64 {
+    (limit / 8).max(polling.saturating_add(FILES_RESERVE))
 }
 
-/// The default connection cap: 10,000, or the soft open-files limit less a
-/// reserve for polling and history (an eighth, at least 64), whichever is lower.
-fn default_max_connections(open_files: Option<u64>) -> u64 {
-    reserve_cap(open_files).map_or(10_000, |cap| cap.min(10_000))
+/// The most connections that leave the [`reserve`] under the soft open-files
+/// limit `open_files`, at least 1. `None` when unlimited.
+fn reserve_cap(open_files: Option<u64>, polling: u64) -> Option<u64> {
+    open_files.map(|limit| limit.saturating_sub(reserve(limit, polling)).max(1))
 }
 
-/// The connection cap: `asked` (or the default), never above [`reserve_cap`], so
-/// serving load cannot take the descriptors polling needs, whatever the flag says.
-/// Also whether `asked` was lowered, for a warning.
-fn max_connections(asked: Option<u64>, open_files: Option<u64>) -> (u64, bool) {
-    match (asked, reserve_cap(open_files)) {
-        (None, _) => (default_max_connections(open_files), false),
+/// The connection cap: `asked`, or 10,000, never above [`reserve_cap`], so serving
+/// load cannot take the descriptors polling needs, whatever the flag says. Also
+/// whether `asked` was lowered, for a warning.
+fn max_connections(asked: Option<u64>, open_files: Option<u64>, polling: u64) -> (u64, bool) {
+    let cap = reserve_cap(open_files, polling);
+    match (asked, cap) {
+        (None, _) => (cap.map_or(10_000, |cap| cap.min(10_000)), false),
         (Some(asked), Some(cap)) if asked > cap => (cap, true),
         (Some(asked), _) => (asked, false),
     }
+}
+
+/// How many descriptors polling the inventory at `path` needs; an inventory that
+/// cannot be read counts as the default one (start-up then reports it).
+fn polling_descriptors(path: &std::path::Path) -> u64 {
+    let needed = match opsfloor_inventory::load(path) {
+        Ok(inventory) => opsfloor_poller::descriptors_needed(&inventory),
+        Err(_) => opsfloor_inventory::FloorSettings::default().max_in_flight,
+    };
+    u64::try_from(needed).unwrap_or(u64::MAX)
 }
 
 /// The soft open-files limit (`None` when unlimited).
@@ -130,9 +146,12 @@ fn raise_open_files() -> (Option<u64>, Option<u64>) {
 
 impl Args {
     /// The connection bounds the flags ask for (the cap kept below the open-files
-    /// limit's reserve).
+    /// limit's reserve for polling this inventory, computed at start: a reload that
+    /// raises `max_in_flight` or adds services needs a restart to move the cap).
     fn limits(&self) -> Limits {
-        let (cap, lowered) = max_connections(self.max_connections, open_files_limit());
+        let open_files = open_files_limit();
+        let polling = polling_descriptors(&self.config);
+        let (cap, lowered) = max_connections(self.max_connections, open_files, polling);
         if lowered {
             tracing::warn!(
                 asked = self.max_connections,
@@ -140,6 +159,16 @@ impl Args {
                 "--max-connections lowered to keep descriptors for polling and history"
             );
         }
+        if let Some(limit) = open_files
+            && reserve(limit, polling) >= limit
+        {
+            tracing::warn!(
+                open_files = limit,
+                polling,
+                "the open-files limit leaves no room to serve beside polling: raise it (ulimit -n)"
+            );
+        }
+
         Limits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
@@ -358,23 +387,35 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
 
 #[cfg(test)]
 mod tests {
-    use super::{default_max_connections, max_connections};
+    use super::{max_connections, reserve_cap};
 
     #[test]
     fn the_cap_keeps_descriptors_for_polling() {
-        assert_eq!(default_max_connections(Some(1_024)), 896);
-        assert_eq!(default_max_connections(Some(256)), 192);
-        assert_eq!(default_max_connections(Some(65_536)), 10_000);
-        assert_eq!(default_max_connections(Some(10)), 1);
-        assert_eq!(default_max_connections(None), 10_000);
+        // The default max_in_flight (64): 128 kept, or an eighth of the limit.
+        assert_eq!(max_connections(None, Some(1_024), 64), (896, false));
+        assert_eq!(max_connections(None, Some(256), 64), (128, false));
+        assert_eq!(max_connections(None, Some(65_536), 64), (10_000, false));
+        assert_eq!(max_connections(None, Some(10), 64), (1, false));
+        assert_eq!(max_connections(None, None, 64), (10_000, false));
+    }
+
+    #[test]
+    fn the_reserve_grows_with_what_polling_needs() {
+        // max_in_flight 500: 564 of 1,024 kept, 460 to serve.
+        assert_eq!(reserve_cap(Some(1_024), 500), Some(460));
+        // 1,000 services kept alive plus 64 in flight, under 4,096.
+        assert_eq!(reserve_cap(Some(4_096), 1_064), Some(2_968));
+        // More than the limit: serving still gets one connection, and a warning.
+        assert_eq!(reserve_cap(Some(1_024), 5_000), Some(1));
+        assert_eq!(reserve_cap(None, 5_000), None);
     }
 
     #[test]
     fn an_explicit_cap_never_eats_the_reserve() {
-        assert_eq!(max_connections(Some(5_000), Some(1_024)), (896, true));
-        assert_eq!(max_connections(Some(500), Some(1_024)), (500, false));
-        assert_eq!(max_connections(Some(20_000), Some(65_536)), (20_000, false));
-        assert_eq!(max_connections(Some(20_000), None), (20_000, false));
-        assert_eq!(max_connections(None, Some(1_024)), (896, false));
+        assert_eq!(max_connections(Some(5_000), Some(1_024), 64), (896, true));
+        assert_eq!(max_connections(Some(500), Some(1_024), 64), (500, false));
+        assert_eq!(max_connections(Some(500), Some(1_024), 600), (360, true));
+        assert_eq!(max_connections(Some(20_000), Some(65_536), 64), (20_000, false));
+        assert_eq!(max_connections(Some(20_000), None, 64), (20_000, false));
     }
 }
