@@ -47,17 +47,20 @@ pub fn render(r: &Report) -> String {
     if r.top_issues.is_empty() {
         let _ = writeln!(out, "None: every service is calm.\n");
     } else {
+        // Each issue once: five services under one kill switch are one row.
         let _ = writeln!(
             out,
-            "| # | service | state | severity | reason | what to do |\n|---|---|---|---|---|---|"
+            "| # | services | state | severity | reason | what to do |\n|---|---|---|---|---|---|"
         );
-        for (i, issue) in r.top_issues.iter().enumerate() {
+        for (i, group) in r.issue_groups().iter().enumerate() {
+            let issue = group.issue;
             let codes: Vec<String> = issue.reason_codes.iter().map(ToString::to_string).collect();
+            let services: Vec<String> = group.services.iter().map(|n| cell(n)).collect();
             let _ = writeln!(
                 out,
                 "| {} | {} | {} | {} | {}: {} | {} |",
                 i + 1,
-                cell(&issue.service_name),
+                services.join(", "),
                 state_word(issue.state),
                 issue.severity,
                 codes.join(", "),
