@@ -8,7 +8,7 @@
 use std::io::{Read as _, Write as _};
 use std::net::{SocketAddr, TcpStream};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use opsfloor_server::listener::Limits;
@@ -40,13 +40,19 @@ async fn floor(dir: &std::path::Path, limits: Limits) -> Running {
 
 /// Sends the start of a request head and then one header byte every 100 ms, until
 /// the server closes the connection; returns how long the server held it.
-fn drip_until_closed(addr: SocketAddr, give_up: Duration) -> Option<Duration> {
+/// `on_connect` runs once the start of the head is sent.
+fn drip_until_closed(
+    addr: SocketAddr,
+    give_up: Duration,
+    on_connect: impl FnOnce(),
+) -> Option<Duration> {
     let start = Instant::now();
     let mut stream = TcpStream::connect(addr).ok()?;
     stream
         .set_read_timeout(Some(Duration::from_millis(100)))
         .ok()?;
     stream.write_all(b"GET /health HTTP/1.1\r\nX-Slow: ").ok()?;
+    on_connect();
     let mut buf = [0u8; 256];
     while start.elapsed() < give_up {
         if stream.write_all(b"a").is_err() {
@@ -65,23 +71,38 @@ fn drip_until_closed(addr: SocketAddr, give_up: Duration) -> Option<Duration> {
 
 /// `n` threads that drip header bytes and reconnect whenever they are dropped,
 /// until `stop` is set: the slow-loris load, held for as long as the test runs.
+/// Returns once every one of them has connected and sent its first bytes, so the
+/// load is in place (not hoped to be, after a sleep) when the test measures.
 fn slow_clients(
     addr: SocketAddr,
     n: usize,
     stop: &Arc<AtomicBool>,
 ) -> Vec<std::thread::JoinHandle<()>> {
-    (0..n)
+    let connected = Arc::new(AtomicUsize::new(0));
+    let threads = (0..n)
         .map(|_| {
-            let stop = Arc::clone(stop);
+            let (stop, connected) = (Arc::clone(stop), Arc::clone(&connected));
             std::thread::spawn(move || {
+                let mut first = true;
                 while !stop.load(Ordering::Relaxed) {
-                    if drip_until_closed(addr, Duration::from_secs(30)).is_none() {
+                    let on_connect = || {
+                        if std::mem::take(&mut first) {
+                            connected.fetch_add(1, Ordering::Relaxed);
+                        }
+                    };
+                    if drip_until_closed(addr, Duration::from_secs(30), on_connect).is_none() {
                         std::thread::sleep(Duration::from_millis(50));
                     }
                 }
             })
         })
-        .collect()
+        .collect();
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while connected.load(Ordering::Relaxed) < n {
+        assert!(Instant::now() < deadline, "slow clients did not all connect");
+        std::thread::sleep(Duration::from_millis(5)); // polling the count, not hoping
+    }
+    threads
 }
 
 async fn health_latency(addr: SocketAddr) -> Duration {
@@ -109,7 +130,7 @@ async fn a_client_dripping_header_bytes_is_dropped_at_the_header_read_timeout() 
     let running = floor(dir.path(), limits).await;
     let addr = running.addr;
     let held =
-        tokio::task::spawn_blocking(move || drip_until_closed(addr, Duration::from_secs(10)))
+        tokio::task::spawn_blocking(move || drip_until_closed(addr, Duration::from_secs(10), || ()))
             .await
             .expect("thread")
             .expect("the server closes the connection");
@@ -160,8 +181,6 @@ async fn health_answers_within_a_second_under_200_slow_clients() {
     let running = floor(dir.path(), limits).await;
     let stop = Arc::new(AtomicBool::new(false));
     let threads = slow_clients(running.addr, 200, &stop);
-    // Give the slow clients time to connect and start dripping.
-    tokio::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..5 {
         let took = health_latency(running.addr).await;
         assert!(took < Duration::from_secs(1), "/health took {took:?}");
@@ -187,7 +206,6 @@ async fn at_the_cap_slow_clients_are_evicted_and_health_answers_within_a_second(
     let stop = Arc::new(AtomicBool::new(false));
     // Twice the cap: every permit is held by a slow client at all times.
     let threads = slow_clients(running.addr, 32, &stop);
-    tokio::time::sleep(Duration::from_millis(500)).await;
     for _ in 0..5 {
         let took = health_latency(running.addr).await;
         // The oldest slow client makes room; nobody waits for the timeout.
