@@ -67,7 +67,9 @@ async fn metrics_in_prometheus_text() {
         "{text}"
     );
     assert!(
-        text.contains("opsfloor_services{kind=\"strategy\",criticality=\"critical\",state=\"OK\"} "),
+        text.contains(
+            "opsfloor_services{kind=\"strategy\",criticality=\"critical\",state=\"OK\"} "
+        ),
         "{text}"
     );
     assert!(

@@ -99,7 +99,10 @@ fn slow_clients(
         .collect();
     let deadline = Instant::now() + Duration::from_secs(30);
     while connected.load(Ordering::Relaxed) < n {
-        assert!(Instant::now() < deadline, "slow clients did not all connect");
+        assert!(
+            Instant::now() < deadline,
+            "slow clients did not all connect"
+        );
         std::thread::sleep(Duration::from_millis(5)); // polling the count, not hoping
     }
     threads
@@ -129,11 +132,12 @@ async fn a_client_dripping_header_bytes_is_dropped_at_the_header_read_timeout() 
     };
     let running = floor(dir.path(), limits).await;
     let addr = running.addr;
-    let held =
-        tokio::task::spawn_blocking(move || drip_until_closed(addr, Duration::from_secs(10), || ()))
-            .await
-            .expect("thread")
-            .expect("the server closes the connection");
+    let held = tokio::task::spawn_blocking(move || {
+        drip_until_closed(addr, Duration::from_secs(10), || ())
+    })
+    .await
+    .expect("thread")
+    .expect("the server closes the connection");
     assert!(
         held >= Duration::from_millis(900) && held < Duration::from_secs(4),
         "held {held:?} with a 1 s header-read timeout"

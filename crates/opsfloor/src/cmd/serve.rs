@@ -415,7 +415,10 @@ mod tests {
         assert_eq!(max_connections(Some(5_000), Some(1_024), 64), (896, true));
         assert_eq!(max_connections(Some(500), Some(1_024), 64), (500, false));
         assert_eq!(max_connections(Some(500), Some(1_024), 600), (360, true));
-        assert_eq!(max_connections(Some(20_000), Some(65_536), 64), (20_000, false));
+        assert_eq!(
+            max_connections(Some(20_000), Some(65_536), 64),
+            (20_000, false)
+        );
         assert_eq!(max_connections(Some(20_000), None, 64), (20_000, false));
     }
 }
