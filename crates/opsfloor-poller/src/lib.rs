@@ -276,3 +276,32 @@ pub async fn poll_all(
         .collect()
         .await
 }
+
+#[cfg(test)]
+mod tests {
+    use std::path::Path;
+
+    use opsfloor_inventory::{Format, parse};
+
+    use super::descriptors_needed;
+
+    fn inventory(interval_ms: u64, services: usize) -> opsfloor_inventory::Inventory {
+        let mut text = format!("[floor]\npoll_interval_ms = {interval_ms}\nmax_in_flight = 32\n");
+        for i in 0..services {
+            text.push_str(&format!(
+                "\n[[services]]\nname = \"s{i}\"\nkind = \"ingest\"\nurl = \"http://127.0.0.1:{}\"\n",
+                9000 + i
+            ));
+        }
+        parse(&text, Path::new("floor.toml"), Format::Toml).expect("inventory")
+    }
+
+    #[test]
+    fn polling_needs_a_descriptor_per_poll_in_flight_and_per_kept_connection() {
+        // Every 5 s: a fresh connection per poll, so only the polls in flight.
+        assert_eq!(descriptors_needed(&inventory(5_000, 100)), 32);
+        // Every 2 s or faster: each service's kept-alive connection too.
+        assert_eq!(descriptors_needed(&inventory(2_000, 100)), 132);
+        assert_eq!(descriptors_needed(&inventory(1_000, 3)), 35);
+    }
+}

@@ -168,7 +168,6 @@ impl Args {
                 "the open-files limit leaves no room to serve beside polling: raise it (ulimit -n)"
             );
         }
-
         Limits {
             header_read_timeout: Duration::from_secs(self.header_read_timeout),
             idle_timeout: Duration::from_secs(self.idle_timeout),
