@@ -52,7 +52,7 @@ pub struct Viewer {
     pub kiosk: bool,
     /// Why history is not being recorded, while it is not.
     pub history_problem: Option<String>,
-    /// Among replicas: "replica b, leader a".
+    /// Among replicas: "replica b of 2, leader a".
     pub replica_note: Option<String>,
     /// The floor runs on a simulated clock (`--now`): both clocks, for the badge.
     pub simulated: Option<SimClock>,
@@ -112,7 +112,7 @@ pub struct Chrome {
     pub kiosk: bool,
     /// Shown as a banner on every page: why history is not being recorded.
     pub history_problem: Option<String>,
-    /// In the footer among replicas: "replica b, leader a".
+    /// In the footer among replicas: "replica b of 2, leader a".
     pub replica_note: Option<String>,
     /// The simulated clock's badge, on every page while the floor runs on `--now`.
     pub simulated: Option<SimClock>,

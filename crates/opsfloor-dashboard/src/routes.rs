@@ -83,7 +83,11 @@ fn viewer(s: &ApiState, p: &Params) -> Viewer {
         history_problem: s.history_problem(),
         replica_note: cluster.replicated.then(|| {
             let leader = cluster.leader_name.as_deref().unwrap_or("none yet");
-            format!("replica {}, leader {leader}", cluster.replica)
+            format!(
+                "replica {} of {}, leader {leader}",
+                cluster.replica,
+                cluster.replicas.len().max(1)
+            )
         }),
     }
 }

@@ -61,7 +61,9 @@ pub trait HistoryStore: Send + Sync {
     /// Every transition, oldest first (insertion order): for export.
     fn all_in_order(&self) -> impl Future<Output = Result<Vec<Transition>, HistoryError>> + Send;
     /// Takes or renews the leader lease for `replica` until `now + ttl`: the
-    /// fencing token when this replica holds it, `None` when another does.
+    /// fencing token when this replica holds it, `None` when another does. The
+    /// token changes only when the holder does: a holder renewing late (its store
+    /// was down) keeps it, since nobody else can have written in between.
     fn acquire_lease(
         &self,
         replica: &str,
@@ -77,6 +79,14 @@ pub trait HistoryStore: Send + Sync {
     ) -> impl Future<Output = Result<(), HistoryError>> + Send;
     /// The leader lease as stored: who holds it, its token, until when.
     fn lease(&self) -> impl Future<Output = Result<Option<Lease>, HistoryError>> + Send;
+    /// Records that `replica` is alive at `now` and returns the names of every
+    /// replica seen since `now - ttl` (itself included), sorted.
+    fn check_in(
+        &self,
+        replica: &str,
+        now: Timestamp,
+        ttl: jiff::SignedDuration,
+    ) -> impl Future<Output = Result<Vec<String>, HistoryError>> + Send;
     /// Closes every connection.
     fn close(&self) -> impl Future<Output = ()> + Send;
 }
@@ -285,7 +295,6 @@ macro_rules! sql_store {
                     "INSERT INTO leader_lease (id, holder, token, expires_ns) VALUES (1, ?1, 1, ?2)
                      ON CONFLICT (id) DO UPDATE SET
                        token = CASE WHEN leader_lease.holder = excluded.holder
-                                     AND leader_lease.expires_ns > ?3
                                     THEN leader_lease.token ELSE leader_lease.token + 1 END,
                        holder = excluded.holder,
                        expires_ns = excluded.expires_ns
@@ -450,6 +459,32 @@ macro_rules! sql_store {
                     expires: jiff::Timestamp::from_nanosecond(i128::from(expires_ns))
                         .unwrap_or(jiff::Timestamp::MAX),
                 }))
+            }
+
+            async fn check_in(
+                &self,
+                replica: &str,
+                now: jiff::Timestamp,
+                ttl: jiff::SignedDuration,
+            ) -> Result<Vec<String>, $crate::HistoryError> {
+                let now_ns = $crate::row::storable_ns(now, &self.location)?;
+                let since = $crate::row::clamped_ns(now.saturating_sub(ttl).unwrap_or(jiff::Timestamp::MIN));
+                let upsert = Self::sql(
+                    "INSERT INTO replicas (name, seen_ns) VALUES (?1, ?2)
+                     ON CONFLICT (name) DO UPDATE SET seen_ns = excluded.seen_ns",
+                );
+                sqlx::query(&upsert)
+                    .bind(replica)
+                    .bind(now_ns)
+                    .execute(&self.pool)
+                    .await
+                    .map_err(|e| self.err(e))?;
+                let live = Self::sql("SELECT name FROM replicas WHERE seen_ns >= ?1 ORDER BY name");
+                sqlx::query_scalar(&live)
+                    .bind(since)
+                    .fetch_all(&self.pool)
+                    .await
+                    .map_err(|e| self.err(e))
             }
 
             async fn close(&self) {

@@ -130,13 +130,22 @@ impl Journal {
     }
 
     /// Queues `ts` (in order) without waiting; those that do not fit are dropped,
-    /// counted and logged.
+    /// counted and logged. A follower queues nothing: the leader stores the floor,
+    /// and a replica that takes the lead reconciles from what it sees, so a
+    /// transition made while following is never stored late, out of turn.
     pub fn submit(&self, ts: &[Transition]) -> Receipt {
         let s = &self.shared;
         let mut last = 0;
         let mut dropped = 0;
         {
             let mut q = lock(&s.queue);
+            if *lock(&s.mode) == WriteMode::Follower {
+                return Receipt {
+                    last,
+                    dropped,
+                    durable: s.durable.subscribe(),
+                };
+            }
             for t in ts {
                 if q.len() < s.capacity {
                     last = s.next_seq.fetch_add(1, Ordering::Relaxed);
@@ -171,6 +180,12 @@ impl Journal {
     /// How many submitted transitions are not yet stored.
     pub fn pending(&self) -> usize {
         lock(&self.shared.queue).len()
+    }
+
+    /// How many transitions were ever queued: unchanged between two reads means
+    /// nothing was submitted in between.
+    pub fn accepted(&self) -> u64 {
+        self.shared.next_seq.load(Ordering::Relaxed) - 1
     }
 
     /// Sets who stores: see [`WriteMode`].

@@ -71,6 +71,18 @@ pub(crate) const MIGRATIONS: &[Migration] = &[
             expires_ns BIGINT NOT NULL
         )"],
     },
+    Migration {
+        version: 3,
+        description: "replicas checking in",
+        sqlite: &["CREATE TABLE replicas (
+            name    TEXT PRIMARY KEY NOT NULL,
+            seen_ns INTEGER NOT NULL
+        ) STRICT"],
+        postgres: &["CREATE TABLE replicas (
+            name    TEXT PRIMARY KEY NOT NULL,
+            seen_ns BIGINT NOT NULL
+        )"],
+    },
 ];
 
 /// `schema_version` in SQLite.

@@ -214,6 +214,18 @@ impl History {
         each!(self, s => s.lease().await)
     }
 
+    /// Records that `replica` is alive at `now` (the wall clock, as for the lease)
+    /// and returns the names of every replica that checked in within `ttl` of
+    /// `now`, itself included, sorted: how many replicas share this store.
+    pub async fn check_in(
+        &self,
+        replica: &str,
+        now: Timestamp,
+        ttl: jiff::SignedDuration,
+    ) -> Result<Vec<String>, HistoryError> {
+        each!(self, s => s.check_in(replica, now, ttl).await)
+    }
+
     /// Closes every connection (of every clone), waiting for running queries.
     pub async fn close(self) {
         each!(self, s => s.close().await)

@@ -77,6 +77,7 @@ both_engines!(
     clones_write_concurrently,
     slo_counts_execution_disabled_as_expected,
     a_stale_leaders_late_write_is_refused,
+    replicas_that_checked_in_lately_are_counted,
 );
 
 /// Reads the database directly, beside the library.
@@ -108,7 +109,8 @@ async fn first_open_creates_and_migrates_reopen_keeps_everything() {
         versions,
         vec![
             (1, "transitions table".to_owned()),
-            (2, "leader lease".to_owned())
+            (2, "leader lease".to_owned()),
+            (3, "replicas checking in".to_owned())
         ]
     );
     let mode: String = sqlx::query_scalar("PRAGMA journal_mode")
@@ -127,7 +129,7 @@ async fn first_open_creates_and_migrates_reopen_keeps_everything() {
         .fetch_one(&mut c)
         .await
         .expect("count");
-    assert_eq!(n, 2);
+    assert_eq!(n, 3);
 }
 
 #[tokio::test]
@@ -145,7 +147,7 @@ async fn a_newer_schema_is_refused_and_errors_name_the_path() {
         err,
         HistoryError::SchemaTooNew {
             found: 99,
-            supported: 2,
+            supported: 3,
             ..
         }
     ));
@@ -550,7 +552,7 @@ async fn postgres_passwords_stay_out_of_messages_and_errors() {
         )
         .expect("schema_version")
         .trim(),
-        "1 transitions table\n2 leader lease"
+        "1 transitions table\n2 leader lease\n3 replicas checking in"
     );
 
     // A wrong password: refused, an I/O error (74), and the password is not shown.
@@ -683,6 +685,25 @@ async fn a_stale_leaders_late_write_is_refused(loc: String) {
         .expect("lease")
         .expect("a again");
     assert!(again > token_b);
+    a.close().await;
+    b.close().await;
+}
+
+async fn replicas_that_checked_in_lately_are_counted(loc: String) {
+    let a = History::connect(&loc).await.expect("replica a");
+    let b = History::connect(&loc).await.expect("replica b");
+    let ttl = jiff::SignedDuration::from_secs(10);
+    let t0 = ts("2026-01-07T14:00:00Z");
+    assert_eq!(a.check_in("a", t0, ttl).await.expect("a"), ["a"]);
+    let t1 = ts("2026-01-07T14:00:03Z");
+    assert_eq!(b.check_in("b", t1, ttl).await.expect("b"), ["a", "b"]);
+    // a checks in again; b goes quiet and, past the time to live, is not counted.
+    let t2 = ts("2026-01-07T14:00:13Z");
+    assert_eq!(a.check_in("a", t2, ttl).await.expect("a"), ["a", "b"]);
+    let t3 = ts("2026-01-07T14:00:14Z");
+    assert_eq!(a.check_in("a", t3, ttl).await.expect("a"), ["a"]);
+    // b is back under the same name: one row, not two.
+    assert_eq!(b.check_in("b", t3, ttl).await.expect("b"), ["a", "b"]);
     a.close().await;
     b.close().await;
 }

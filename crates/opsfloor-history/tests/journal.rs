@@ -99,3 +99,45 @@ async fn a_held_write_lock_delays_but_loses_nothing_and_a_full_queue_keeps_the_o
     assert_eq!(names.first().map(String::as_str), Some("s0"));
     assert_eq!(names.last().map(String::as_str), Some("s52"));
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_follower_queues_nothing_and_a_leader_stores_only_what_it_submitted() {
+    let dir = tempfile::tempdir().expect("temp dir");
+    let h = History::open(&dir.path().join("history.db"))
+        .await
+        .expect("open");
+    let journal = Journal::start(h.clone(), 50);
+    journal.set_mode(opsfloor_history::WriteMode::Follower);
+    // Acknowledged at once, counted nowhere: the leader stores the floor.
+    assert!(
+        journal
+            .submit(&transitions(3, 0))
+            .durable(Duration::ZERO)
+            .await
+    );
+    assert_eq!((journal.accepted(), journal.pending()), (0, 0));
+
+    // Leading now: only what is submitted from here on is stored, never the
+    // follower's three, late and out of turn.
+    let token = h
+        .acquire_lease("a", Timestamp::now(), SignedDuration::from_secs(10))
+        .await
+        .expect("lease")
+        .expect("free");
+    journal.set_mode(opsfloor_history::WriteMode::Leader(token));
+    assert!(
+        journal
+            .submit(&transitions(2, 10))
+            .durable(Duration::from_secs(10))
+            .await
+    );
+    assert_eq!(journal.accepted(), 2);
+    let stored = h
+        .transitions(&TransitionQuery::latest(10))
+        .await
+        .expect("read");
+    let mut names: Vec<String> = stored.iter().map(|t| t.subject.to_string()).collect();
+    names.sort();
+    assert_eq!(names, ["s10", "s11"]);
+    h.close().await;
+}

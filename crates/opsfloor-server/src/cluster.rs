@@ -5,10 +5,15 @@
 //!
 //! Leadership is a lease row with a fencing token (`History::acquire_lease`): the
 //! leader renews it every third of its time to live; a replica that cannot renew
-//! stops writing when its lease would have run out, and the store refuses a stale
-//! leader's late write by its token. When the leader dies, another replica takes
+//! stops saying it leads when its lease would have run out, and the store refuses
+//! a stale leader's late write by its token (the token changes only when another
+//! replica takes the lease, so a lone replica's writes queued while its database
+//! was down are stored when it is back). When the leader dies, another replica takes
 //! the lease once it expires: failover takes at most the lease's time to live plus
-//! one renewal period (10 s + 3.3 s by default).
+//! one renewal period (10 s + 3.3 s by default; `--lease-ttl` sets it).
+//!
+//! Every replica also checks in at each renewal, so each knows how many share the
+//! store: those seen within one time to live ("replica b of 2, leader a").
 //!
 //! A new leader reconciles before anything else: for every subject whose latest
 //! recorded state differs from what this replica sees now, it records one
@@ -31,8 +36,41 @@ use tokio::sync::watch;
 
 use crate::floor::Floor;
 
-/// How long a lease holds without renewal.
+/// How long a lease holds without renewal, unless `--lease-ttl` says otherwise.
 pub const LEASE_TTL: Duration = Duration::from_secs(10);
+
+/// Who this replica is among others: its name and how long its lease (and its
+/// check-in) holds without renewal. Made from a bare name, it has the default
+/// [`LEASE_TTL`].
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Replica {
+    /// `--replica-name`, default the host name.
+    pub name: String,
+    /// A shorter lease fails over sooner but lets a replica that stalls that
+    /// long (a pause, a slow database) lose the lead.
+    pub lease_ttl: Duration,
+}
+
+impl From<String> for Replica {
+    fn from(name: String) -> Replica {
+        Replica {
+            name,
+            lease_ttl: LEASE_TTL,
+        }
+    }
+}
+
+impl From<&str> for Replica {
+    fn from(name: &str) -> Replica {
+        Replica::from(name.to_owned())
+    }
+}
+
+impl Replica {
+    fn ttl(&self) -> SignedDuration {
+        SignedDuration::try_from(self.lease_ttl).unwrap_or(SignedDuration::from_secs(10))
+    }
+}
 
 /// What `/api/v1/cluster` shows.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
@@ -47,6 +85,9 @@ pub struct ClusterView {
     pub leader_name: Option<String>,
     /// When the holder's lease runs out unless renewed.
     pub lease_expires_utc: Option<String>,
+    /// Every replica that checked in within one lease time to live, this one
+    /// included, sorted by name; this replica alone when not replicated.
+    pub replicas: Vec<String>,
 }
 
 /// This replica's place in the cluster. Cheap to clone.
@@ -58,6 +99,7 @@ impl Cluster {
     pub fn single(replica: String) -> Cluster {
         Cluster(Arc::new(RwLock::new(ClusterView {
             leader_name: Some(replica.clone()),
+            replicas: vec![replica.clone()],
             replica,
             replicated: false,
             leader: true,
@@ -69,6 +111,7 @@ impl Cluster {
     pub fn replicated(replica: String, leader: bool) -> Cluster {
         Cluster(Arc::new(RwLock::new(ClusterView {
             leader_name: leader.then(|| replica.clone()),
+            replicas: vec![replica.clone()],
             replica,
             replicated: true,
             leader,
@@ -92,17 +135,13 @@ impl Cluster {
     }
 }
 
-fn lease_ttl() -> SignedDuration {
-    SignedDuration::try_from(LEASE_TTL).unwrap_or(SignedDuration::from_secs(10))
-}
-
 /// At start, before the first poll: takes the lease if it is free (or this
 /// replica's own, from before a restart) and sets the journal's mode. A replica
 /// that leads from its start needs no reconciling: its engine resumed from the
 /// store. Returns the token, if taken.
-pub async fn first_lease(history: &History, journal: &Journal, replica: &str) -> Option<i64> {
+pub async fn first_lease(history: &History, journal: &Journal, replica: &Replica) -> Option<i64> {
     let token = match history
-        .acquire_lease(replica, Timestamp::now(), lease_ttl())
+        .acquire_lease(&replica.name, Timestamp::now(), replica.ttl())
         .await
     {
         Ok(token) => token,
@@ -119,19 +158,20 @@ pub async fn first_lease(history: &History, journal: &Journal, replica: &str) ->
 }
 
 /// Holds, renews and loses the lease until `stopped`, starting from `first` (the
-/// token taken at start, if any); switches the journal's write mode accordingly
-/// and reconciles on every new acquisition.
+/// token taken at start, if any); switches the journal's write mode accordingly,
+/// reconciles on every new acquisition, and checks in.
 pub async fn lease_loop(
     cluster: Cluster,
+    replica: Replica,
     history: History,
     journal: Journal,
     floor: Floor,
     first: Option<i64>,
     mut stopped: watch::Receiver<bool>,
 ) {
-    let name = cluster.view().replica;
-    let ttl = lease_ttl();
-    let mut renew = tokio::time::interval(LEASE_TTL / 3);
+    let name = replica.name.clone();
+    let ttl = replica.ttl();
+    let mut renew = tokio::time::interval(replica.lease_ttl / 3);
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut held: Option<(i64, Timestamp)> = first.map(|t| (t, Timestamp::now())); // token, renewed at
     loop {
@@ -157,29 +197,34 @@ pub async fn lease_loop(
             }
             Err(e) => {
                 tracing::warn!(error = %e, "cannot renew the leader lease");
-                // Past the lease's end another replica may lead: stop writing.
-                if held.is_some_and(|(_, at)| now.duration_since(at) >= ttl) {
-                    held = None;
-                    journal.set_mode(WriteMode::Follower);
-                }
+                // Past the lease's end another replica may lead, so this one no
+                // longer says it does; but it keeps its queue and its token. The
+                // store refuses those writes (fenced) if another replica took the
+                // lease meanwhile, and takes them if none did: a lone replica
+                // whose database was down loses nothing.
             }
         }
-        let leading = held.is_some() && journal.mode() != WriteMode::Follower;
-        if !leading {
-            held = None;
+        if journal.mode() == WriteMode::Follower {
+            held = None; // fenced by the writer: another replica leads
         }
+        let leading = held.is_some_and(|(_, at)| now.duration_since(at) < ttl);
         let lease = history.lease().await.ok().flatten();
+        // On a failing store the last list is kept: the lease's warning says why.
+        let replicas = history.check_in(&name, now, ttl).await.ok();
         cluster.update(|v| {
             v.leader = leading;
             v.leader_name = lease.as_ref().map(|l| l.holder.clone());
             v.lease_expires_utc = lease.as_ref().map(|l| format_timestamp(l.expires));
+            if let Some(replicas) = replicas {
+                v.replicas = replicas;
+            }
         });
     }
 }
 
 /// Records, for every subject whose latest stored state differs from what this
 /// replica sees, one transition to what it sees. Retries until no transition of
-/// its own is in flight, so none is written twice.
+/// its own was submitted while it read the store, so none is written twice.
 async fn reconcile(history: &History, journal: &Journal, floor: &Floor) {
     // Only a complete picture is compared: before every service's first poll, the
     // engine's UNKNOWN is not something it saw.
@@ -190,6 +235,11 @@ async fn reconcile(history: &History, journal: &Journal, floor: &Floor) {
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
     for _ in 0..50 {
+        // Everything accepted before `accepted` is stored once the queue is
+        // empty; if nothing is accepted after it until the comparison below (made
+        // under the floor's lock, which every submission happens under), the
+        // stored states read in between are exactly what the engine has recorded.
+        let accepted = journal.accepted();
         while journal.pending() > 0 {
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
@@ -207,7 +257,7 @@ async fn reconcile(history: &History, journal: &Journal, floor: &Floor) {
         // Under the read lock no new transition can be made, so what is compared
         // and what is submitted see the same engine.
         let done = floor.read(|f| {
-            if journal.pending() > 0 {
+            if journal.accepted() != accepted {
                 return false;
             }
             let now = floor.now();

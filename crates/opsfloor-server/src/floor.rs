@@ -105,9 +105,14 @@ impl Floor {
         &self.metrics
     }
 
-    /// Applies a batch of poll results under one write lock; returns the services'
-    /// transitions (the rollup is separate: [`Floor::roll`]).
-    pub fn apply(&self, results: Vec<PollResult>) -> Vec<Transition> {
+    /// Applies a batch of poll results under one write lock and hands the
+    /// services' transitions to `record` before the lock is released (the rollup
+    /// is separate: [`Floor::roll`]); true when any service changed.
+    ///
+    /// Recording under the lock is what lets a new leader reconcile: whoever
+    /// reads the floor sees a state whose transitions are already in the journal,
+    /// never one whose transition is still on its way there.
+    pub fn apply(&self, results: Vec<PollResult>, record: impl FnOnce(Vec<Transition>)) -> bool {
         let now = self.now();
         for r in &results {
             self.metrics.observe_poll(&r.polled, r.lag);
@@ -120,21 +125,36 @@ impl Floor {
                     Applied::Stale => self.metrics.stale_result(),
                 }
             }
-            changes
+            let changed = !changes.is_empty();
+            if changed {
+                record(changes);
+            }
+            changed
         })
     }
 
-    /// Re-computes the rollup now; the floor's transition, if any.
-    pub fn roll(&self) -> Option<Transition> {
+    /// Re-computes the rollup now and hands the floor's transition, if any, to
+    /// `record` under the write lock (see [`Floor::apply`]).
+    pub fn roll(&self, record: impl FnOnce(Vec<Transition>)) {
         let now = self.now();
-        self.write(|state| state.roll(now))
+        self.write(|state| {
+            if let Some(change) = state.roll(now) {
+                record(vec![change]);
+            }
+        });
     }
 
     /// Replaces the inventory and calendars, keeping what is known about services
-    /// that remain. Returns the transitions caused.
-    pub fn reload(&self, inventory: Inventory, calendars: impl Into<Calendars>) -> Vec<Transition> {
+    /// that remain, and hands the transitions caused to `record` under the write
+    /// lock (see [`Floor::apply`]).
+    pub fn reload(
+        &self,
+        inventory: Inventory,
+        calendars: impl Into<Calendars>,
+        record: impl FnOnce(Vec<Transition>),
+    ) {
         let now = self.now();
-        self.write(|state| state.reload(inventory, calendars, now))
+        self.write(|state| record(state.reload(inventory, calendars, now)));
     }
 
     /// Hands recorded transitions to the live stream.

@@ -18,7 +18,7 @@ use tokio::task::JoinHandle;
 use tokio::time::Instant;
 
 use crate::api::{ApiState, router};
-use crate::cluster::{Cluster, lease_loop};
+use crate::cluster::{Cluster, Replica, lease_loop};
 use crate::floor::{Floor, Now, PollResult};
 use crate::listener::Limits;
 use crate::overrides::{OverridesError, overrides_for};
@@ -42,8 +42,9 @@ pub struct ServeConfig {
     pub pages: Option<Pages>,
     /// Told of every transition once it is stored (alert sinks).
     pub subscribers: Vec<Arc<dyn Subscriber>>,
-    /// This replica's name, for the leader lease and `/api/v1/cluster`.
-    pub replica: String,
+    /// This replica's name and lease time to live, for the leader lease and
+    /// `/api/v1/cluster` (a bare name converts, with the default lease).
+    pub replica: Replica,
     /// Wraps the whole router (API, live stream, pages) before the shared headers:
     /// the binary puts its access control here, so no route is served around it.
     /// The peer address is in each request's extensions as axum's
@@ -212,11 +213,11 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
             // leads from the start stores its very first transitions.
             let lease = crate::cluster::first_lease(h, j, &config.replica).await;
             (
-                Cluster::replicated(config.replica.clone(), lease.is_some()),
+                Cluster::replicated(config.replica.name.clone(), lease.is_some()),
                 lease,
             )
         }
-        _ => (Cluster::single(config.replica.clone()), None),
+        _ => (Cluster::single(config.replica.name.clone()), None),
     };
     let (recorder, publisher) =
         Recorder::start(journal.clone(), floor.clone(), config.subscribers.clone());
@@ -259,6 +260,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     if let (Some(h), Some(j), true) = (&history, &journal, cluster.view().replicated) {
         tasks.push(tokio::spawn(lease_loop(
             cluster.clone(),
+            config.replica.clone(),
             h.clone(),
             j.clone(),
             floor.clone(),
@@ -368,9 +370,8 @@ async fn engine_loop(mut engine: Engine, mut poller: Poller, mut stopped: watch:
         let reload = tokio::select! {
             n = rx.recv_many(&mut batch, BATCH) => {
                 if n == 0 { break }
-                let changes = engine.floor.apply(std::mem::take(&mut batch));
-                if !changes.is_empty() {
-                    engine.recorder.record(changes);
+                let recorder = &engine.recorder;
+                if engine.floor.apply(std::mem::take(&mut batch), |c| recorder.record(c)) {
                     roll_at.get_or_insert(last_roll + ROLLUP_COALESCE);
                 }
                 false
@@ -434,9 +435,7 @@ async fn sleep_until_opt(at: Option<Instant>) {
 }
 
 fn roll(engine: &Engine) {
-    if let Some(change) = engine.floor.roll() {
-        engine.recorder.record(vec![change]);
-    }
+    engine.floor.roll(|c| engine.recorder.record(c));
 }
 
 /// Applies every setting of a changed inventory: services, calendars and their
@@ -490,8 +489,10 @@ fn reload_inventory(
     };
     tracing::info!(services = inventory.services.len(), "inventory reloaded");
     engine.overrides = overrides;
-    let changes = engine.floor.reload(inventory, calendars);
-    engine.recorder.record(changes);
+    let recorder = &engine.recorder;
+    engine
+        .floor
+        .reload(inventory, calendars, |c| recorder.record(c));
     let targets = engine.floor.read(|f| f.targets());
     scheduler.reconcile(
         targets,

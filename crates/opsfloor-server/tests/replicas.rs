@@ -59,6 +59,14 @@ async fn one_leader_records_and_a_follower_takes_over() {
     expect_floor(&a, "OK []").await;
     expect_floor(&b, "OK []").await;
     let first = one_leader(&[&a, &b], LEASE_TTL * 2).await;
+    // Each counts both (a check-in comes with every renewal).
+    for r in [&a, &b] {
+        let deadline = Instant::now() + LEASE_TTL;
+        while cluster(r).await["replicas"] != serde_json::json!(["a", "b"]) {
+            assert!(Instant::now() < deadline, "{}", cluster(r).await);
+            tokio::time::sleep(Duration::from_millis(100)).await;
+        }
+    }
 
     // A flap while both run.
     let kill_switch = setup.fleet.control().kill_switch_file();

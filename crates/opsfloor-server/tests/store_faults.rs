@@ -1,5 +1,6 @@
 //! History that loses nothing, and a store that never stalls the floor: another
-//! process holds the SQLite database's write lock for 15 s while states change.
+//! process holds the SQLite database's write lock for 15 s while states change;
+//! PostgreSQL turns read-only in the middle of a run and comes back.
 
 mod common;
 
@@ -8,6 +9,7 @@ use std::time::{Duration, Instant};
 use common::{MARKET_HOURS, Setup, expect_floor, get};
 use opsfloor_engine::Transition;
 use opsfloor_fleet::Scenario;
+use opsfloor_server::cluster::LEASE_TTL;
 use sqlx::Connection;
 
 /// The lock is held this long, as in the reproduction.
@@ -86,9 +88,20 @@ async fn a_locked_store_stalls_nothing_and_loses_nothing() {
     lock.close().await.expect("close");
 
     // Everything the stream showed is stored once the lock is gone.
+    all_stored(&floor, &shown).await;
+    let (status, health) = get(&floor, "/health").await;
+    assert_eq!(status, 200, "{health}");
+    assert_eq!(health["history"]["pending"], 0, "{health}");
+    assert_eq!(health["history"]["dropped"], 0, "{health}");
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+/// Waits until every transition in `shown` is among the floor's stored ones.
+async fn all_stored(floor: &opsfloor_server::server::Running, shown: &[Transition]) {
     let deadline = Instant::now() + Duration::from_secs(20);
     loop {
-        let (_, body) = get(&floor, "/api/v1/transitions?limit=1000").await;
+        let (_, body) = get(floor, "/api/v1/transitions?limit=1000").await;
         let stored = body["transitions"].as_array().cloned().unwrap_or_default();
         let missing: Vec<&Transition> = shown
             .iter()
@@ -101,7 +114,7 @@ async fn a_locked_store_stalls_nothing_and_loses_nothing() {
             })
             .collect();
         if missing.is_empty() {
-            break;
+            return;
         }
         assert!(
             Instant::now() < deadline,
@@ -109,10 +122,110 @@ async fn a_locked_store_stalls_nothing_and_loses_nothing() {
         );
         tokio::time::sleep(Duration::from_millis(100)).await;
     }
-    let (status, health) = get(&floor, "/health").await;
-    assert_eq!(status, 200, "{health}");
-    assert_eq!(health["history"]["pending"], 0, "{health}");
-    assert_eq!(health["history"]["dropped"], 0, "{health}");
+}
+
+/// Makes database `db` read-only for new sessions (or writable again) and ends
+/// the sessions open now, so the floor's next write meets the change.
+fn read_only(pg: &opsfloor_testkit::Postgres, db: &str, on: bool) {
+    let set = if on {
+        format!("ALTER DATABASE {db} SET default_transaction_read_only = on")
+    } else {
+        format!("ALTER DATABASE {db} RESET default_transaction_read_only")
+    };
+    pg.psql("postgres", &set).expect("alter database");
+    pg.psql(
+        "postgres",
+        &format!(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity WHERE datname = '{db}'"
+        ),
+    )
+    .expect("end sessions");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_store_failing_mid_run_is_said_and_loses_nothing() {
+    let pg = opsfloor_testkit::Postgres::start().expect("PostgreSQL");
+    let url = pg.create_database("midrun").expect("database");
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup
+        .floor(&setup.inventory(""), Some(url.clone().into()))
+        .await;
+    expect_floor(&floor, "OK []").await;
+    let mut seen = floor.floor.subscribe();
+
+    // The database turns read-only mid-run; states change meanwhile.
+    read_only(&pg, "midrun", true);
+    let switch = setup.fleet.control().kill_switch_file();
+    std::fs::write(&switch, "on\n").expect("write");
+    expect_floor(&floor, "HALTED [KILL_SWITCH]").await;
+
+    // The floor says so: /health is degraded with the store's error, and the
+    // metric counts what is not yet stored.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, health) = get(&floor, "/health").await;
+        let reason = health["reason"].as_str().unwrap_or_default().to_owned();
+        if status == 503 && reason.starts_with("history not being recorded: ") {
+            assert!(!reason.contains(pg.password()), "{reason}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never degraded: {health}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    let metrics = reqwest::get(format!("http://{}/metrics", floor.addr))
+        .await
+        .expect("GET /metrics")
+        .text()
+        .await
+        .expect("body");
+    let pending: u64 = metrics
+        .lines()
+        .find_map(|l| l.strip_prefix("opsfloor_history_pending_transitions "))
+        .and_then(|v| v.parse().ok())
+        .expect("the pending gauge");
+    assert!(pending > 0, "nothing pending while the store fails");
+    // Longer than the lease: the floor no longer says it leads, yet keeps its queue
+    // (nobody else took the lease, so its token still holds).
+    let deadline = Instant::now() + LEASE_TTL * 2;
+    while get(&floor, "/api/v1/cluster").await.1["leader"] != false {
+        assert!(Instant::now() < deadline, "still leading unrenewed");
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    std::fs::write(&switch, "off\n").expect("write");
+    expect_floor(&floor, "OK []").await;
+
+    // Back: everything the live stream showed is stored, nothing was dropped.
+    read_only(&pg, "midrun", false);
+    // The stream shows the halt and the recovery (published without waiting for
+    // the failing store, oldest first).
+    let mut shown: Vec<Transition> = Vec::new();
+    let deadline = tokio::time::Instant::now() + Duration::from_secs(20);
+    let floor_reached = |shown: &[Transition], state| {
+        shown
+            .iter()
+            .any(|t| t.subject == opsfloor_engine::Subject::Floor && t.to == state)
+    };
+    while !(floor_reached(&shown, opsfloor_contract::State::Halted)
+        && floor_reached(&shown, opsfloor_contract::State::Ok))
+    {
+        match tokio::time::timeout_at(deadline, seen.recv()).await {
+            Ok(Ok(t)) => shown.push(t),
+            other => panic!("the stream stopped at {other:?}, after {shown:?}"),
+        }
+    }
+    all_stored(&floor, &shown).await;
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        let (status, health) = get(&floor, "/health").await;
+        let leads = get(&floor, "/api/v1/cluster").await.1["leader"] == true;
+        if status == 200 && leads {
+            assert_eq!(health["history"]["pending"], 0, "{health}");
+            assert_eq!(health["history"]["dropped"], 0, "{health}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "never healthy again: {health}");
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }

@@ -2,7 +2,7 @@
 
 mod common;
 
-use common::{Spawned, golden, inventory_urls};
+use common::{Spawned, golden, http_get, inventory_urls};
 
 use std::io::Write;
 use std::process::{Command, Output, Stdio};
@@ -456,25 +456,6 @@ fn get_when_up(child: &mut Spawned, url: &str) -> String {
         std::time::Duration::from_secs(10),
         |_| http_get(url).ok(),
     )
-}
-
-/// A minimal HTTP/1.0 GET over a std TcpStream (keeps the CLI tests free of an async runtime).
-fn http_get(url: &str) -> std::io::Result<String> {
-    use std::io::Read;
-    let rest = url.strip_prefix("http://").expect("http URL");
-    let (host, path) = rest
-        .split_once('/')
-        .map(|(h, p)| (h, format!("/{p}")))
-        .unwrap_or((rest, "/".into()));
-    let mut stream = std::net::TcpStream::connect(host)?;
-    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
-    let mut response = String::new();
-    stream.read_to_string(&mut response)?;
-    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
-    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
-        return Err(std::io::Error::other(head.to_owned()));
-    }
-    Ok(body.to_owned())
 }
 
 #[test]

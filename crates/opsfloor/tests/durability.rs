@@ -7,53 +7,15 @@
 mod common;
 
 use std::collections::HashMap;
-use std::io::{BufRead, BufReader, Write};
-use std::net::TcpStream;
 use std::path::Path;
 use std::process::Command;
-use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{Spawned, inventory_urls};
+use common::{FlappingFleet, Seen, Spawned, follow};
 use opsfloor_history::History;
 
 const KILLS: usize = 20;
-
-/// A transition as the stream shows it: (service or `floor`, state, instant).
-type Seen = (String, String, String);
-
-/// Reads `/api/v1/stream` until the server dies, collecting every `transition`.
-fn follow(addr: String, seen: Arc<Mutex<Vec<Seen>>>) -> std::thread::JoinHandle<()> {
-    std::thread::spawn(move || {
-        let Ok(mut stream) = TcpStream::connect(&addr) else {
-            return;
-        };
-        let request = format!(
-            "GET /api/v1/stream HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
-        );
-        if stream.write_all(request.as_bytes()).is_err() {
-            return;
-        }
-        let mut event = String::new();
-        for line in BufReader::new(stream).lines() {
-            let Ok(line) = line else { return };
-            if let Some(name) = line.strip_prefix("event: ") {
-                event = name.to_owned();
-            } else if let Some(data) = line.strip_prefix("data: ")
-                && event == "transition"
-                && let Ok(t) = serde_json::from_str::<serde_json::Value>(data)
-            {
-                let subject = t["service"].as_str().unwrap_or("floor").to_owned();
-                let to = t["to"].as_str().unwrap_or_default().to_owned();
-                let at = t["at"].as_str().unwrap_or_default().to_owned();
-                if let Ok(mut s) = seen.lock() {
-                    s.push((subject, to, at));
-                }
-            }
-        }
-    })
-}
 
 /// xorshift: the kill moments, the same on every run.
 fn next(seed: &mut u64) -> u64 {
@@ -66,41 +28,7 @@ fn next(seed: &mut u64) -> u64 {
 /// Runs the fleet, flaps it, and kills and restarts the floor on `db`; returns
 /// what the stream showed.
 fn kill_and_restart(dir: &Path, db: &str) -> Vec<Seen> {
-    let control = dir.join("control");
-    let fleet_inventory = dir.join("fleet.toml");
-    let mut fleet = Command::new(env!("CARGO_BIN_EXE_opsfloor"));
-    fleet
-        .args(["fleet", "--base-port", "0"])
-        .arg("--dir")
-        .arg(&control)
-        .arg("--write-inventory")
-        .arg(&fleet_inventory);
-    let mut fleet = Spawned::new(fleet);
-    fleet.wait_for("the fleet's inventory", Duration::from_secs(20), |_| {
-        (inventory_urls(&fleet_inventory).len() == 5).then_some(())
-    });
-    let inventory = dir.join("floor.toml");
-    let services = std::fs::read_to_string(&fleet_inventory).expect("fleet inventory");
-    std::fs::write(
-        &inventory,
-        format!("[floor]\ncalendar = \"always-open\"\npoll_interval_ms = 200\ntimeout_ms = 500\nfailure_threshold = 1\n{services}"),
-    )
-    .expect("inventory");
-
-    let flapping = Arc::new(AtomicBool::new(true));
-    let flapper = {
-        let flapping = Arc::clone(&flapping);
-        let switch = control.join("kill-switch");
-        std::thread::spawn(move || {
-            let mut on = false;
-            while flapping.load(Ordering::Relaxed) {
-                on = !on;
-                let _ = std::fs::write(&switch, if on { "on\n" } else { "off\n" });
-                std::thread::sleep(Duration::from_millis(150));
-            }
-        })
-    };
-
+    let mut fleet = FlappingFleet::start(dir, Duration::from_millis(150));
     let seen = Arc::new(Mutex::new(Vec::new()));
     let mut seed = 0x00d1_5ea5_e5ee_d5ed_u64;
     for _ in 0..KILLS {
@@ -108,16 +36,15 @@ fn kill_and_restart(dir: &Path, db: &str) -> Vec<Seen> {
         serve
             .args(["serve", "--listen", "127.0.0.1:0", "--db", db])
             .arg("--config")
-            .arg(&inventory);
+            .arg(&fleet.inventory);
         let mut floor = Spawned::new(serve);
         let addr = floor.printed_addr("API at");
-        let reader = follow(addr, Arc::clone(&seen));
+        let reader = follow(addr, Arc::clone(&seen)).handle;
         std::thread::sleep(Duration::from_millis(400 + next(&mut seed) % 800));
         drop(floor); // SIGKILL, then reaped
         let _ = reader.join();
     }
-    flapping.store(false, Ordering::Relaxed);
-    let _ = flapper.join();
+    fleet.stop_flapping();
     drop(fleet);
     let seen = seen.lock().map(|s| s.clone()).unwrap_or_default();
     assert!(

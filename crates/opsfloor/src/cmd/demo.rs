@@ -148,7 +148,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             now: Arc::new(move || clock.now()),
             pages: Some(Arc::new(opsfloor_dashboard::pages)),
             subscribers: crate::cmd::serve::subscribers(alerting.as_ref()),
-            replica: crate::cmd::serve::host_name(),
+            replica: crate::cmd::serve::host_name().into(),
             guard: None,
             limits: opsfloor_server::listener::Limits::default(),
             tls: None,

@@ -8,6 +8,7 @@ use std::time::Duration;
 use opsfloor_access::{AccessConfig, AccessLayer, bind_allowed};
 use opsfloor_server::Subscriber;
 use opsfloor_server::alerting::{self, Alerting};
+use opsfloor_server::cluster::Replica;
 use opsfloor_server::listener::Limits;
 use opsfloor_server::server::{Guard, ServeConfig, ServeError, start};
 use opsfloor_server::tls::{Tls, TlsFiles};
@@ -40,6 +41,10 @@ pub struct Args {
     /// the host name).
     #[arg(long, value_name = "NAME")]
     replica_name: Option<String>,
+    /// Seconds the leader's lease holds without renewal (renewed every third of
+    /// it): when the leader dies, another replica leads within this plus a third.
+    #[arg(long, value_name = "SECS", default_value_t = 10, value_parser = clap::value_parser!(u64).range(3..=3600))]
+    lease_ttl: u64,
     /// Log format on stderr.
     #[arg(long, value_enum, default_value_t = LogFormat::Text)]
     log_format: LogFormat,
@@ -341,7 +346,10 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         now: Arc::new(move || clock.now()),
         pages: Some(Arc::new(opsfloor_dashboard::pages)),
         subscribers: Vec::new(),
-        replica: args.replica_name.clone().unwrap_or_else(host_name),
+        replica: Replica {
+            name: args.replica_name.clone().unwrap_or_else(host_name),
+            lease_ttl: Duration::from_secs(args.lease_ttl),
+        },
         guard,
         limits: args.limits(),
         tls,

@@ -175,3 +175,149 @@ pub fn inventory_urls(path: &std::path::Path) -> Vec<String> {
         .map(str::to_owned)
         .collect()
 }
+
+/// A minimal HTTP/1.0 GET over a std TcpStream (keeps the CLI tests free of an
+/// async runtime): the body of a 200, else an error with the response head.
+pub fn http_get(url: &str) -> std::io::Result<String> {
+    use std::io::{Read, Write};
+    let rest = url.strip_prefix("http://").expect("http URL");
+    let (host, path) = rest
+        .split_once('/')
+        .map(|(h, p)| (h, format!("/{p}")))
+        .unwrap_or((rest, "/".into()));
+    let mut stream = std::net::TcpStream::connect(host)?;
+    write!(stream, "GET {path} HTTP/1.0\r\nHost: {host}\r\n\r\n")?;
+    let mut response = String::new();
+    stream.read_to_string(&mut response)?;
+    let (head, body) = response.split_once("\r\n\r\n").unwrap_or((&response, ""));
+    if !head.starts_with("HTTP/1.0 200") && !head.starts_with("HTTP/1.1 200") {
+        return Err(std::io::Error::other(head.to_owned()));
+    }
+    Ok(body.to_owned())
+}
+
+/// A transition as the live stream shows it: (service or `floor`, state, instant).
+pub type Seen = (String, String, String);
+
+/// A thread reading a floor's live stream.
+pub struct Follower {
+    /// Ends when the server dies.
+    pub handle: std::thread::JoinHandle<()>,
+    /// Set once the stream's first event (the snapshot) arrived: from then on,
+    /// every transition the server publishes is collected.
+    pub connected: std::sync::Arc<std::sync::atomic::AtomicBool>,
+}
+
+/// Reads `/api/v1/stream` at `addr` until the server dies, appending every
+/// `transition` event to `seen`.
+pub fn follow(addr: String, seen: std::sync::Arc<std::sync::Mutex<Vec<Seen>>>) -> Follower {
+    use std::io::{BufRead, Write};
+    let connected = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let snapshot = std::sync::Arc::clone(&connected);
+    let handle = std::thread::spawn(move || {
+        let Ok(mut stream) = std::net::TcpStream::connect(&addr) else {
+            return;
+        };
+        let request = format!(
+            "GET /api/v1/stream HTTP/1.1\r\nHost: {addr}\r\nAccept: text/event-stream\r\n\r\n"
+        );
+        if stream.write_all(request.as_bytes()).is_err() {
+            return;
+        }
+        let mut event = String::new();
+        for line in std::io::BufReader::new(stream).lines() {
+            let Ok(line) = line else { return };
+            if let Some(name) = line.strip_prefix("event: ") {
+                event = name.to_owned();
+                if event == "snapshot" {
+                    snapshot.store(true, std::sync::atomic::Ordering::SeqCst);
+                }
+            } else if let Some(data) = line.strip_prefix("data: ")
+                && event == "transition"
+                && let Ok(t) = serde_json::from_str::<serde_json::Value>(data)
+            {
+                let subject = t["service"].as_str().unwrap_or("floor").to_owned();
+                let to = t["to"].as_str().unwrap_or_default().to_owned();
+                let at = t["at"].as_str().unwrap_or_default().to_owned();
+                if let Ok(mut s) = seen.lock() {
+                    s.push((subject, to, at));
+                }
+            }
+        }
+    });
+    Follower { handle, connected }
+}
+
+/// `opsfloor fleet` (five services on port 0) whose kill switch a thread toggles
+/// every `every`, and a floor inventory for it (always open, 200 ms polls, OFFLINE
+/// after one failure). The fleet stops flapping and exits when dropped.
+pub struct FlappingFleet {
+    /// The floor's inventory.
+    pub inventory: std::path::PathBuf,
+    flapping: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    flapper: Option<std::thread::JoinHandle<()>>,
+    _fleet: Spawned,
+}
+
+impl FlappingFleet {
+    /// Starts the fleet in `dir` and waits for its inventory.
+    pub fn start(dir: &std::path::Path, every: std::time::Duration) -> FlappingFleet {
+        use std::sync::atomic::{AtomicBool, Ordering};
+        let control = dir.join("control");
+        let fleet_inventory = dir.join("fleet.toml");
+        let mut fleet = std::process::Command::new(env!("CARGO_BIN_EXE_opsfloor"));
+        fleet
+            .args(["fleet", "--base-port", "0"])
+            .arg("--dir")
+            .arg(&control)
+            .arg("--write-inventory")
+            .arg(&fleet_inventory);
+        let mut fleet = Spawned::new(fleet);
+        fleet.wait_for(
+            "the fleet's inventory",
+            std::time::Duration::from_secs(20),
+            |_| (inventory_urls(&fleet_inventory).len() == 5).then_some(()),
+        );
+        let inventory = dir.join("floor.toml");
+        let services = std::fs::read_to_string(&fleet_inventory).expect("fleet inventory");
+        std::fs::write(
+            &inventory,
+            format!("[floor]\ncalendar = \"always-open\"\npoll_interval_ms = 200\ntimeout_ms = 500\nfailure_threshold = 1\n{services}"),
+        )
+        .expect("inventory");
+        let flapping = std::sync::Arc::new(AtomicBool::new(true));
+        let flapper = {
+            let flapping = std::sync::Arc::clone(&flapping);
+            let switch = control.join("kill-switch");
+            std::thread::spawn(move || {
+                let mut on = false;
+                while flapping.load(Ordering::Relaxed) {
+                    on = !on;
+                    let _ = std::fs::write(&switch, if on { "on\n" } else { "off\n" });
+                    std::thread::sleep(every);
+                }
+            })
+        };
+        FlappingFleet {
+            inventory,
+            flapping,
+            flapper: Some(flapper),
+            _fleet: fleet,
+        }
+    }
+
+    /// Stops toggling the kill switch (the fleet keeps serving).
+    pub fn stop_flapping(&mut self) {
+        self.flapping
+            .store(false, std::sync::atomic::Ordering::Relaxed);
+        if let Some(flapper) = self.flapper.take() {
+            let _ = flapper.join();
+        }
+    }
+}
+
+impl Drop for FlappingFleet {
+    fn drop(&mut self) {
+        self.stop_flapping();
+    }
+}
