@@ -24,6 +24,8 @@ const WEBHOOK_TIMEOUT: Duration = Duration::from_secs(10);
 #[derive(Debug)]
 pub struct Sinks {
     senders: Vec<UnboundedSender<Vec<Change>>>,
+    /// The Alertmanagers' sender, also in `senders`, for [`Sinks::seed`].
+    alertmanager: Option<UnboundedSender<Vec<Change>>>,
     tasks: Vec<JoinHandle<()>>,
 }
 
@@ -36,6 +38,7 @@ impl Sinks {
     ) -> Result<Sinks, reqwest::Error> {
         let mut sinks = Sinks {
             senders: Vec::new(),
+            alertmanager: None,
             tasks: Vec::new(),
         };
         if !config.alertmanagers.is_empty() {
@@ -45,6 +48,7 @@ impl Sinks {
                 clock.clone(),
             )?;
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
+            sinks.alertmanager = Some(tx.clone());
             sinks.senders.push(tx);
             sinks.tasks.push(tokio::spawn(sink.run(rx)));
         }
@@ -71,6 +75,22 @@ impl Sinks {
         for tx in &self.senders {
             // A sink whose task has ended has nothing left to do with them.
             let _ = tx.send(changes.to_vec());
+        }
+    }
+
+    /// Hands the whole firing picture to the Alertmanagers only (they want it all,
+    /// and deduplicate by labels); webhooks get changes, never a picture again.
+    pub fn seed(&self, picture: &[Change]) {
+        if let (Some(tx), false) = (&self.alertmanager, picture.is_empty()) {
+            let _ = tx.send(picture.to_vec());
+        }
+    }
+
+    /// Stops every sink at once, delivering nothing more: a replica that stops
+    /// leading must not re-send its picture over the new leader's.
+    pub fn abort(self) {
+        for task in &self.tasks {
+            task.abort();
         }
     }
 

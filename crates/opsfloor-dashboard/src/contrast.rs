@@ -45,7 +45,7 @@ fn palette(marker: &str) -> BTreeMap<String, String> {
         .collect()
 }
 
-const TONES: [&str; 5] = ["ok", "warn", "crit", "calm", "unk"];
+const TONES: [&str; 6] = ["ok", "warn", "crit", "halt", "calm", "unk"];
 
 #[test]
 fn the_formula() {
@@ -97,5 +97,39 @@ fn both_themes_declare_the_same_colours() {
     let light: Vec<String> = palette("/* palette:light */").into_keys().collect();
     let dark: Vec<String> = palette("/* palette:dark */").into_keys().collect();
     assert_eq!(light, dark);
-    assert_eq!(light.len(), 17);
+    assert_eq!(light.len(), 19);
+}
+
+/// The tone (icon, bar and strip colour) a state class declares.
+fn tone_of(class: &str) -> String {
+    let rule = format!(".{class} {{ --tone: var(--");
+    let at = CSS
+        .find(&rule)
+        .unwrap_or_else(|| panic!("no rule for .{class}"))
+        + rule.len();
+    CSS[at..].split(')').next().unwrap_or_default().to_owned()
+}
+
+#[test]
+fn every_state_has_a_colour_of_its_own() {
+    // The legend's classes for the six states: bars and strips use their tones,
+    // so Halted is never drawn as Offline.
+    let states = [
+        "st-ok",
+        "st-degraded",
+        "st-halted",
+        "st-closed",
+        "st-offline",
+        "st-unknown",
+    ];
+    let tones: Vec<String> = states.iter().map(|c| tone_of(c)).collect();
+    let distinct: std::collections::BTreeSet<&String> = tones.iter().collect();
+    assert_eq!(distinct.len(), states.len(), "{states:?} → {tones:?}");
+    let legend = include_str!("../templates/legend.html");
+    for class in states {
+        assert!(
+            legend.contains(&format!("class=\"{class}\"")),
+            "{class} not in the legend"
+        );
+    }
 }

@@ -24,6 +24,9 @@
 //!   the floor's clock; nothing they cover alerts. A window opens and closes
 //!   without a transition, so while windows exist every subject is looked at
 //!   again each second.
+//! - **Replicas**: every replica keeps the book, only the leader sends (see
+//!   `Sending`): a new leader seeds the Alertmanagers with the whole picture; a
+//!   webhook misses the changes made while nobody led.
 //! - **Market**: a service's own market is its own venue's calendar (its
 //!   `calendar`, else the floor's); the floor's market is open while any of its
 //!   venues is. A calendar that cannot answer counts as open, so a page is never
@@ -46,6 +49,7 @@ use opsfloor_inventory::Inventory;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::cluster::Cluster;
 use crate::floor::Floor;
 use crate::recorder::Subscriber;
 
@@ -143,6 +147,8 @@ enum Message {
 /// What the subscriber knows once the floor is up.
 struct Context {
     floor: Floor,
+    /// Whether this replica leads: only the leader sends.
+    cluster: Cluster,
     /// `http://<addr>`, for the dashboard links.
     base: String,
     windows: Mutex<WindowCache>,
@@ -203,7 +209,11 @@ impl Alerting {
         let (tx, rx) = mpsc::unbounded_channel();
         let context = Arc::new(OnceLock::new());
         let book = AlertBook::new(config.rules);
-        let task = tokio::spawn(run(rx, book, sinks, clock, context.clone()));
+        let sending = Sending {
+            config: config.clone(),
+            sinks: Some(sinks),
+        };
+        let task = tokio::spawn(run(rx, book, sending, clock, context.clone()));
         Ok(Alerting {
             tx,
             context,
@@ -230,9 +240,10 @@ impl Alerting {
 }
 
 impl Subscriber for Alerting {
-    fn started(&self, floor: &Floor, addr: SocketAddr) {
+    fn started(&self, floor: &Floor, addr: SocketAddr, cluster: &Cluster) {
         let context = Context {
             floor: floor.clone(),
+            cluster: cluster.clone(),
             base: format!("http://{addr}"),
             windows: Mutex::default(),
         };
@@ -360,11 +371,50 @@ fn removed(s: &FloorState, name: &str) -> AlertSubject {
     }
 }
 
+/// The sinks while this replica leads; none while it follows. Every replica keeps
+/// its book (so a new leader knows what fires), but only the leader sends: a
+/// replica that takes the lead starts the sinks and seeds the Alertmanagers with
+/// the whole picture; one that loses it stops them at once, so it never re-sends
+/// its picture over the new leader's.
+struct Sending {
+    config: ResolvedAlerts,
+    sinks: Option<Sinks>,
+}
+
+impl Sending {
+    /// Follows the cluster: starts or stops the sinks when leadership changed.
+    fn follow(&mut self, leading: bool, book: &AlertBook, clock: &Arc<dyn WallClock>) {
+        match (leading, self.sinks.is_some()) {
+            (true, false) => match Sinks::spawn(&self.config, clock.clone()) {
+                Ok(sinks) => {
+                    tracing::info!("leading: sending alerts");
+                    sinks.seed(&book.picture());
+                    self.sinks = Some(sinks);
+                }
+                Err(e) => tracing::error!(error = %e, "cannot start the alert sinks"),
+            },
+            (false, true) => {
+                if let Some(sinks) = self.sinks.take() {
+                    tracing::info!("following: the leader sends alerts");
+                    sinks.abort();
+                }
+            }
+            _ => {}
+        }
+    }
+
+    fn send(&self, changes: &[opsfloor_alerts::Change]) {
+        if let Some(sinks) = &self.sinks {
+            sinks.send(changes);
+        }
+    }
+}
+
 /// The alerting task: owns the book, hands every change to the sinks.
 async fn run(
     mut rx: mpsc::UnboundedReceiver<Message>,
     mut book: AlertBook,
-    sinks: Sinks,
+    mut sending: Sending,
     clock: Arc<dyn WallClock>,
     context: Arc<OnceLock<Context>>,
 ) {
@@ -385,16 +435,23 @@ async fn run(
                         break;
                     }
                 };
-                sinks.send(&changes);
+                if let Some(context) = context.get() {
+                    sending.follow(context.cluster.view().leader, &book, &clock);
+                }
+                sending.send(&changes);
             }
             _ = tick.tick() => {
                 if let Some(context) = context.get() {
-                    sinks.send(&look_again(&mut book, context, clock.now()));
+                    let changes = look_again(&mut book, context, clock.now());
+                    sending.follow(context.cluster.view().leader, &book, &clock);
+                    sending.send(&changes);
                 }
             }
         }
     }
-    sinks.shutdown(grace).await;
+    if let Some(sinks) = sending.sinks {
+        sinks.shutdown(grace).await;
+    }
 }
 
 /// The floor observed again (every subject while maintenance windows exist, since

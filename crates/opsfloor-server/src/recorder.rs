@@ -24,6 +24,7 @@ use opsfloor_history::{Journal, JournalStatus, Receipt};
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
+use crate::cluster::Cluster;
 use crate::floor::Floor;
 
 /// How long a healthy store may take to store a batch before it is published
@@ -39,10 +40,11 @@ pub const JOURNAL_CAPACITY: usize = 100_000;
 pub trait Subscriber: Send + Sync {
     /// The floor is up and listens at `addr`; called once, before any batch is
     /// published, so a subscriber can take the whole current picture (an
-    /// Alertmanager learns what fires after a floor restart). Quick, like
+    /// Alertmanager learns what fires after a floor restart), and this replica's
+    /// place among replicas (only the leader sends alerts). Quick, like
     /// [`Subscriber::published`].
-    fn started(&self, floor: &Floor, addr: std::net::SocketAddr) {
-        let _ = (floor, addr);
+    fn started(&self, floor: &Floor, addr: std::net::SocketAddr, cluster: &Cluster) {
+        let _ = (floor, addr, cluster);
     }
 
     /// `changes` were stored (or the store is failing, see the module docs).

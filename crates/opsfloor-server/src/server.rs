@@ -226,7 +226,7 @@ pub async fn start(config: ServeConfig) -> Result<Running, ServeError> {
     let addr = listener.local_addr().map_err(io("listener"))?;
     // Before the first batch is recorded, so subscribers see the start first.
     for subscriber in &config.subscribers {
-        subscriber.started(&floor, addr);
+        subscriber.started(&floor, addr, &cluster);
     }
     recorder.record(first);
     let (stop, stopped) = watch::channel(false);

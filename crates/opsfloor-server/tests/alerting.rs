@@ -15,6 +15,7 @@ use common::{AFTER_HOURS, MARKET_HOURS, Setup, expect_floor};
 use jiff::Timestamp;
 use opsfloor_fleet::{EXECUTION, GAMMA, Scenario, WHALE};
 use opsfloor_server::alerting::{self, Alerting};
+use opsfloor_server::cluster::LEASE_TTL;
 use opsfloor_server::server::{Running, ServeConfig, start};
 use opsfloor_testkit::Alertmanager;
 use serde_json::Value;
@@ -29,7 +30,7 @@ fn alerts_table(am: &Alertmanager) -> String {
 
 /// The floor of `setup` over `inventory`, alerting as its `[alerts]` says.
 async fn alerting_floor(setup: &Setup, inventory: &std::path::Path) -> (Running, Alerting) {
-    alerting_floor_with(setup, inventory, None).await
+    alerting_floor_with(setup, inventory, None, "test").await
 }
 
 /// The same, keeping history in `db`.
@@ -37,6 +38,7 @@ async fn alerting_floor_with(
     setup: &Setup,
     inventory: &std::path::Path,
     db: Option<std::path::PathBuf>,
+    replica: &str,
 ) -> (Running, Alerting) {
     let loaded = opsfloor_inventory::load(inventory).expect("inventory");
     let env = |name: &str| (name == "TEST_HOOK_SECRET").then(|| HOOK_SECRET.to_owned());
@@ -54,7 +56,7 @@ async fn alerting_floor_with(
         now: Arc::new(move || clock.now()),
         pages: None,
         subscribers: vec![Arc::new(alerting.clone())],
-        replica: "test".into(),
+        replica: replica.into(),
         guard: None,
         limits: opsfloor_server::listener::Limits::default(),
         tls: None,
@@ -221,7 +223,7 @@ async fn a_restarted_floor_tells_a_restarted_alertmanager_what_fires() {
         f.iter()
             .any(|a| a.starts_with("OpsfloorServiceState HALTED KILL_SWITCH page"))
     };
-    let (floor, alerting) = alerting_floor_with(&setup, &inventory, Some(db.clone())).await;
+    let (floor, alerting) = alerting_floor_with(&setup, &inventory, Some(db.clone()), "test").await;
     until(&url, "the first pages", |f| {
         service_page(f) && f.iter().any(|a| a == FLOOR_KILL)
     })
@@ -234,7 +236,7 @@ async fn a_restarted_floor_tells_a_restarted_alertmanager_what_fires() {
     // is published: only the picture sent at start can tell Alertmanager.
     tokio::task::block_in_place(|| am.restart()).expect("restart");
     assert_eq!(firing(&url).await, Vec::<String>::new());
-    let (floor, alerting) = alerting_floor_with(&setup, &inventory, Some(db)).await;
+    let (floor, alerting) = alerting_floor_with(&setup, &inventory, Some(db), "test").await;
     until(&url, "the pages again after both restarts", |f| {
         service_page(f) && f.iter().any(|a| a == FLOOR_KILL)
     })
@@ -362,5 +364,84 @@ async fn a_signed_webhook_gets_the_kill_switch_firing_then_resolved() {
     assert_ne!(resolved["idempotency_key"], fired["idempotency_key"]);
     floor.shutdown().await;
     alerting.shutdown(Duration::from_secs(2)).await;
+    setup.fleet.shutdown().await;
+}
+
+/// The replica whose address the floor's kill-switch alert links to, as
+/// Alertmanager holds it now (each replica links to its own pages).
+async fn kill_alert_from(am_url: &str) -> Option<String> {
+    listed(am_url).await.iter().find_map(|a| {
+        let l = &a["labels"];
+        (l["alertname"] == "OpsfloorFloorState" && l["reason"] == "KILL_SWITCH").then(|| {
+            a["annotations"]["dashboard"]
+                .as_str()
+                .unwrap_or("-")
+                .to_owned()
+        })
+    })
+}
+
+async fn leads(r: &Running) -> bool {
+    common::get(r, "/api/v1/cluster").await.1["leader"] == true
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn among_replicas_only_the_leader_sends_and_a_new_leader_takes_over_the_alerts() {
+    let pg = tokio::task::block_in_place(opsfloor_testkit::Postgres::start).expect("PostgreSQL");
+    let db = pg.create_database("alerting").expect("database");
+    let am = tokio::task::block_in_place(Alertmanager::start).expect("alertmanager");
+    let url = am.url();
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let inventory = setup.inventory(&alerts_table(&am));
+    let (a, alerting_a) =
+        alerting_floor_with(&setup, &inventory, Some(db.clone().into()), "a").await;
+    let (b, alerting_b) = alerting_floor_with(&setup, &inventory, Some(db.into()), "b").await;
+    expect_floor(&a, "OK []").await;
+    expect_floor(&b, "OK []").await;
+    let ((leader, leader_alerting), (survivor, survivor_alerting)) = if leads(&a).await {
+        ((a, alerting_a), (b, alerting_b))
+    } else {
+        ((b, alerting_b), (a, alerting_a))
+    };
+    assert!(!leads(&survivor).await, "two leaders");
+
+    // The kill switch pages, linked to the leader's pages only: both replicas see
+    // it, but over three re-send intervals only the leader says so.
+    std::fs::write(setup.fleet.control().kill_switch_file(), "on\n").expect("engage");
+    until(&url, "the kill-switch page", |f| {
+        f.iter().any(|a| a == FLOOR_KILL)
+    })
+    .await;
+    let leader_page = format!("http://{}/", leader.addr);
+    let watch = Instant::now();
+    while watch.elapsed() < Duration::from_secs(3) {
+        assert_eq!(
+            kill_alert_from(&url).await.as_deref(),
+            Some(leader_page.as_str())
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+
+    // The leader stops without releasing its lease (as after a crash); the other
+    // takes the lead and the alert, then resolves it on release.
+    leader.shutdown().await;
+    leader_alerting.shutdown(Duration::from_secs(1)).await;
+    let survivor_page = format!("http://{}/", survivor.addr);
+    let deadline = Instant::now() + LEASE_TTL * 2;
+    while kill_alert_from(&url).await.as_deref() != Some(survivor_page.as_str()) {
+        assert!(
+            Instant::now() < deadline,
+            "the new leader never took the alert over"
+        );
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    assert!(leads(&survivor).await);
+    std::fs::write(setup.fleet.control().kill_switch_file(), "off\n").expect("release");
+    until(&url, "the page resolved", |f| {
+        !f.iter().any(|a| a == FLOOR_KILL)
+    })
+    .await;
+    survivor.shutdown().await;
+    survivor_alerting.shutdown(Duration::from_secs(2)).await;
     setup.fleet.shutdown().await;
 }
