@@ -10,7 +10,8 @@
 //! replica takes the lease, so a lone replica's writes queued while its database
 //! was down are stored when it is back). When the leader dies, another replica takes
 //! the lease once it expires: failover takes at most the lease's time to live plus
-//! one renewal period (10 s + 3.3 s by default; `--lease-ttl` sets it).
+//! one attempt period, the poll interval or a third of the lease if shorter (10 s
+//! plus at most 3.3 s by default; `--lease-ttl` sets the lease).
 //!
 //! Every replica also checks in at each renewal, so each knows how many share the
 //! store: those seen within one time to live ("replica b of 2, leader a").
@@ -157,6 +158,14 @@ pub async fn first_lease(history: &History, journal: &Journal, replica: &Replica
     token
 }
 
+/// How often the lease is tried (renewed, or taken when free): a third of its time
+/// to live, or the poll interval if shorter (at least 100 ms), so a follower takes
+/// over at most one poll interval after the lease expired.
+fn attempt_every(ttl: Duration, floor: &Floor) -> Duration {
+    let poll = Duration::from_millis(floor.read(|f| f.inventory.floor.poll_interval_ms));
+    (ttl / 3).min(poll).max(Duration::from_millis(100))
+}
+
 /// Holds, renews and loses the lease until `stopped`, starting from `first` (the
 /// token taken at start, if any); switches the journal's write mode accordingly,
 /// reconciles on every new acquisition, and checks in.
@@ -171,7 +180,7 @@ pub async fn lease_loop(
 ) {
     let name = replica.name.clone();
     let ttl = replica.ttl();
-    let mut renew = tokio::time::interval(replica.lease_ttl / 3);
+    let mut renew = tokio::time::interval(attempt_every(replica.lease_ttl, &floor));
     renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
     let mut held: Option<(i64, Timestamp)> = first.map(|t| (t, Timestamp::now())); // token, renewed at
     loop {
