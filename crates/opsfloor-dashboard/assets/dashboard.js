@@ -171,6 +171,23 @@
     setText(c[4], pollText(v, t));
     setText(c[5], millis(v.latency_ms));
     setText(c[6], v.criticality);
+    paintBadge(c[0], v.maintenance);
+  }
+
+  // The "maintenance" badge follows the API: a window opens and closes without a
+  // transition, so each refresh (at least every 15 s) sets it. The note is shown
+  // as text only (textContent, an attribute), never as markup.
+  function paintBadge(th, m) {
+    var badge = q('.badge-maint', th);
+    if (!m) { if (badge) badge.remove(); return; }
+    if (!badge) {
+      badge = document.createElement('span');
+      badge.className = 'badge-maint';
+      badge.textContent = 'maintenance';
+      th.appendChild(document.createTextNode(' '));
+      th.appendChild(badge);
+    }
+    if (badge.getAttribute('title') !== m.note) badge.setAttribute('title', m.note);
   }
 
   function paintCounts() {

@@ -84,10 +84,15 @@ pub fn render_floor(
     floor_page::render(&snapshot, now, &viewer)
 }
 
-/// The report page for `state` at `now`, as served at `/report`.
+/// The report page for `state` at `now`, as served at `/report`, with the badges
+/// of the maintenance `windows` open at `now`.
 ///
 /// # Errors
 /// When the template cannot be rendered.
-pub fn render_report(state: &FloorState, now: Timestamp) -> Result<String, askama::Error> {
-    routes::report_page(state, now, &Viewer::default())
+pub fn render_report(
+    state: &FloorState,
+    windows: &[opsfloor_alerts::MaintenanceWindow],
+    now: Timestamp,
+) -> Result<String, askama::Error> {
+    routes::report_page(state, windows, now, &Viewer::default())
 }

@@ -7,6 +7,7 @@
 use jiff::{SignedDuration, Timestamp};
 use opsfloor_alerts::WindowView;
 use opsfloor_alerts::maintenance::listing;
+use opsfloor_engine::view::MaintenanceBadge;
 use opsfloor_server::Floor;
 
 use crate::clock::{Zone, utc_day_time};
@@ -63,6 +64,18 @@ pub fn notices(windows: &[WindowView], zone: &Zone) -> Vec<Notice> {
             Notice { class, text }
         })
         .collect()
+}
+
+/// What a badge says beside the word "maintenance": "until Wed 7 Jan 11:00 EST
+/// (Wed 7 Jan 16:00 UTC). Broker migration".
+pub fn badge_text(badge: &MaintenanceBadge, zone: &Zone) -> String {
+    let end = badge.until_utc.0;
+    let until = format!("until {} ({})", zone.day_time(end), utc_day_time(end));
+    if badge.note.is_empty() {
+        until
+    } else {
+        format!("{until}. {}", badge.note)
+    }
 }
 
 /// The note of the first open window covering `service` (`""` when it has none),
@@ -135,5 +148,23 @@ mod tests {
         assert_eq!(badge(&windows, "whale-strategy"), None);
         let floor = [window(true, &[], true, "all")];
         assert_eq!(badge(&floor, "anything"), Some("all"));
+    }
+
+    #[test]
+    fn a_badge_says_until_when_in_both_zones_and_its_note() {
+        let zone = Zone::of(&Calendar::nyse());
+        let mut b = MaintenanceBadge {
+            note: "Broker migration".to_owned(),
+            until_utc: UtcTimestamp(ts("2026-01-07T16:00:00Z")),
+        };
+        assert_eq!(
+            badge_text(&b, &zone),
+            "until Wed 7 Jan 11:00 EST (Wed 7 Jan 16:00 UTC). Broker migration"
+        );
+        b.note.clear();
+        assert_eq!(
+            badge_text(&b, &zone),
+            "until Wed 7 Jan 11:00 EST (Wed 7 Jan 16:00 UTC)"
+        );
     }
 }

@@ -8,6 +8,7 @@ use std::cmp::Reverse;
 
 use askama::Template;
 use jiff::Timestamp;
+use opsfloor_alerts::MaintenanceWindow;
 use opsfloor_contract::ReasonCode;
 use opsfloor_engine::FloorState;
 use opsfloor_engine::view::ServiceView;
@@ -74,6 +75,8 @@ pub struct ServiceRow {
     pub safety: String,
     /// The status URL.
     pub url: String,
+    /// "until …. note" while a maintenance window covers the service.
+    pub maintenance: Option<String>,
 }
 
 #[derive(Template)]
@@ -88,6 +91,8 @@ struct ReportPage {
     market: String,
     generated: String,
     issues: Vec<IssueGroup>,
+    /// "until …. note" while a `floor = true` window is open.
+    floor_maintenance: Option<String>,
     services: Vec<ServiceRow>,
     problems: Vec<(String, String)>,
     markdown_href: &'static str,
@@ -145,7 +150,7 @@ fn as_of(s: &ServiceView) -> &'static str {
 }
 
 /// The table row for one service.
-pub fn service_row(s: &ServiceView) -> ServiceRow {
+pub fn service_row(s: &ServiceView, zone: &Zone) -> ServiceRow {
     let l = look(s.status.state, &s.status.reason_codes);
     let yes = |b: bool| if b { "yes" } else { "no" };
     ServiceRow {
@@ -186,6 +191,10 @@ pub fn service_row(s: &ServiceView) -> ServiceRow {
             )
         })),
         url: s.url.clone(),
+        maintenance: s
+            .maintenance
+            .as_ref()
+            .map(|b| crate::maintenance::badge_text(b, zone)),
     }
 }
 
@@ -224,12 +233,14 @@ fn market_line(report: &Report, zone: &Zone) -> String {
 /// When the template cannot be rendered.
 pub fn render(
     state: &FloorState,
+    windows: &[MaintenanceWindow],
     now: Timestamp,
     viewer: &Viewer,
 ) -> Result<String, askama::Error> {
     let zone = Zone::of(&state.calendar);
     let name = &state.inventory.floor.name;
-    let report = Report::of(state, now);
+    let report = Report::of(state, now)
+        .with_maintenance(|service| opsfloor_server::maintenance::badge(windows, service, now));
     let status = &report.floor.status;
     let l = look(status.state, &status.reason_codes);
     let decided = contributors(&report.contributors);
@@ -259,7 +270,15 @@ pub fn render(
         market: market_line(&report, &zone),
         generated: report.generated_at.clone(),
         issues: issue_groups(&report),
-        services: report.services.iter().map(service_row).collect(),
+        floor_maintenance: report
+            .maintenance
+            .as_ref()
+            .map(|b| crate::maintenance::badge_text(b, &zone)),
+        services: report
+            .services
+            .iter()
+            .map(|s| service_row(s, &zone))
+            .collect(),
         problems: report
             .services
             .iter()

@@ -128,7 +128,7 @@ pub async fn service(
     Query(p): Query<Params>,
 ) -> Response {
     let now = s.floor.now();
-    let Some(snapshot) = s.floor.read(|f| ServiceSnapshot::of(f, &name, now)) else {
+    let Some(mut snapshot) = s.floor.read(|f| ServiceSnapshot::of(f, &name, now)) else {
         return not_found(
             &s,
             now,
@@ -144,6 +144,12 @@ pub async fn service(
         }
         None => None,
     };
+    maintenance::badge_views(
+        &s.floor,
+        now,
+        std::slice::from_mut(&mut snapshot.view),
+        None,
+    );
     html(
         StatusCode::OK,
         service_page::render(&snapshot, history, now, &viewer(&s, &p)),
@@ -202,16 +208,18 @@ pub async fn history(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>)
 /// When the template cannot be rendered.
 pub fn report_page(
     state: &opsfloor_engine::FloorState,
+    windows: &[opsfloor_alerts::MaintenanceWindow],
     now: Timestamp,
     viewer: &Viewer,
 ) -> Result<String, askama::Error> {
-    report_page::render(state, now, viewer)
+    report_page::render(state, windows, now, viewer)
 }
 
 /// `GET /report`.
 pub async fn report(AxumState(s): AxumState<ApiState>, Query(p): Query<Params>) -> Response {
     let now = s.floor.now();
     let viewer = viewer(&s, &p);
-    let body = s.floor.read(|f| report_page(f, now, &viewer));
+    let windows = maintenance::windows_or_none(&s.floor);
+    let body = s.floor.read(|f| report_page(f, &windows, now, &viewer));
     html(StatusCode::OK, body)
 }

@@ -229,6 +229,8 @@ struct ServicePage {
     codes: String,
     reason: String,
     since: String,
+    /// "until …. note" while a maintenance window covers the service.
+    maintenance: Option<String>,
     reasons: Vec<Reason>,
     identity: Vec<Fact>,
     build: Vec<Fact>,
@@ -475,6 +477,10 @@ pub fn render(
             when(zone, since),
             span(seconds_between(since, now))
         ),
+        maintenance: v
+            .maintenance
+            .as_ref()
+            .map(|b| crate::maintenance::badge_text(b, zone)),
         reasons: reasons_of(&status.reason_codes, &s.status_path),
         identity,
         build,

@@ -736,6 +736,60 @@ async fn a_transition_arrives_over_the_stream_without_a_reload() {
     scene.stop().await;
 }
 
+/// Whether the row of `name` carries a maintenance badge, and its hover text.
+async fn badge_of(tab: &Tab<'_>, name: &str) -> Option<String> {
+    let js = format!(
+        "(() => {{ const a = [...document.querySelectorAll('table.services tbody tr:not(.g) th a')]
+            .find(a => a.textContent.trim() === {name:?});
+          const b = a && a.parentElement.querySelector('.badge-maint');
+          return b ? b.getAttribute('title') : null; }})()"
+    );
+    tab.eval(&js).await.as_str().map(str::to_owned)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_maintenance_badge_goes_when_its_window_closes_without_a_reload() {
+    let _one = SERIAL.lock().await;
+    let browser = Browser::launch().await;
+    // The floor's clock starts at 15:00:00; the whale strategy's window closes 12 s
+    // later, with no transition: the page learns it from its periodic refresh.
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let windows = format!(
+        "\n[[maintenance]]\nservices = [\"{WHALE}\"]\nstart = \"2026-01-07T14:00:00Z\"\n\
+         end = \"2026-01-07T15:00:12Z\"\nnote = \"Broker <b>migration</b>\"\n"
+    );
+    let floor = setup.dashboard(&setup.inventory(&windows), false).await;
+    settle(&floor, "OK []", &[(GAMMA, "OK []")]).await;
+    let tab = desktop(&browser).await;
+    load_floor(&tab, &format!("http://{}/", floor.addr), "OK").await;
+    assert_eq!(
+        badge_of(&tab, WHALE).await.as_deref(),
+        Some("Broker <b>migration</b>"),
+        "the note is text, never markup"
+    );
+    assert_eq!(badge_of(&tab, GAMMA).await, None);
+    tab.eval("window.__opsfloorMarker = 1; true").await;
+    let start = Instant::now();
+    while badge_of(&tab, WHALE).await.is_some() {
+        assert!(
+            start.elapsed() < Duration::from_secs(30),
+            "the badge outlived its window by far"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    println!(
+        "maintenance badge gone {} ms after the test began watching",
+        start.elapsed().as_millis()
+    );
+    let d = dom(&tab).await;
+    assert_eq!(d.marker, Some(1.0), "the page was reloaded: {d:#?}");
+    assert_eq!(d.row(WHALE).word, "OK", "{d:#?}");
+    tab.close().await;
+    drop(browser);
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
 // ---------------------------------------------------------------------------
 // The budget: first contentful paint (a benchmark, run by bench/dashboard-fcp.sh).
 

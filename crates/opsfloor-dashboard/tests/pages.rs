@@ -457,6 +457,36 @@ async fn the_floor_page_shows_maintenance_now_and_a_day_ahead_with_a_badge() {
         .find(|r| r.contains(">gamma-strategy<"))
         .expect("gamma row");
     assert!(!gamma.contains("badge-maint"), "{gamma}");
+
+    // The service's own page says it in its banner, with the end in both zones.
+    let service = page(&floor, "/services/whale-strategy").await.body;
+    assert!(
+        service.contains(
+            "<p class=\"b-maint\"><span class=\"badge-maint\">maintenance</span> until Wed 7 Jan \
+             11:00 EST (Wed 7 Jan 16:00 UTC). Broker &#60;migration&#62;: its state is shown"
+        ),
+        "{service}"
+    );
+    assert!(
+        !page(&floor, "/services/gamma-strategy")
+            .await
+            .body
+            .contains("b-maint")
+    );
+    // The report page badges the row, the end and note on hover.
+    let report = page(&floor, "/report").await.body;
+    let whale = report
+        .split("<tr ")
+        .find(|r| r.contains(">whale-strategy<"))
+        .expect("whale row in the report");
+    assert!(
+        whale.contains("<span class=\"badge-maint\" title=\"until Wed 7 Jan 11:00 EST"),
+        "{whale}"
+    );
+    assert!(
+        !report.contains("The whole floor,"),
+        "no floor window is open"
+    );
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }

@@ -50,8 +50,8 @@ fn the_same_state_and_clock_render_the_same_bytes() {
         .expect("render");
     assert_eq!(h1, h2);
     assert_eq!(
-        render_report(&state, now()).expect("render"),
-        render_report(&state, now()).expect("render")
+        render_report(&state, &[], now()).expect("render"),
+        render_report(&state, &[], now()).expect("render")
     );
 }
 
@@ -73,7 +73,7 @@ fn every_value_is_escaped() {
     assert!(!page.contains("sk-secret"));
     assert!(page.contains("[redacted]"));
 
-    let report = render_report(&state, now()).expect("render");
+    let report = render_report(&state, &[], now()).expect("render");
     assert!(!report.contains("<script>alert"));
 }
 
@@ -181,7 +181,7 @@ fn when_no_service_answers_the_floor_says_so_in_the_plural() {
         "<p class=\"b-reason\">No service answered its status endpoint</p>"
     );
     assert!(!page.contains("<p class=\"b-reason\">The service did not answer"));
-    let report = render_report(&state, now()).expect("render");
+    let report = render_report(&state, &[], now()).expect("render");
     assert!(
         report.contains("<p class=\"b-reason\">No service answered its status endpoint</p>"),
         "{report}"

@@ -37,6 +37,9 @@ pub struct FloorView {
     /// Seconds since the oldest current poll result: how far behind the picture may
     /// be (`null` until every polled service has been polled once).
     pub oldest_result_age_seconds: Option<f64>,
+    /// Present while a `floor = true` maintenance window is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceBadge>,
 }
 
 /// The market, as the floor's calendar sees it now.
@@ -164,6 +167,21 @@ pub struct ServiceView {
     /// The last document received, redacted (detail view only).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub document: Option<serde_json::Value>,
+    /// Present while a maintenance window covers the service: its state is still
+    /// shown as it is, but nothing alerts and the SLO leaves the time out.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceBadge>,
+}
+
+/// The maintenance window open over a service or the floor, for its badge. The
+/// engine knows no windows: the shell that reads the inventory's
+/// `[[maintenance]]` fills it in.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, schemars::JsonSchema)]
+pub struct MaintenanceBadge {
+    /// The window's `note` (may be empty).
+    pub note: String,
+    /// When this occurrence of the window ends.
+    pub until_utc: UtcTimestamp,
 }
 
 fn ts(t: Timestamp) -> String {
@@ -218,6 +236,7 @@ impl ServiceView {
                 .and_then(|m| m.is_fresh),
             safety: t.typed.as_ref().map(|d| d.safety.clone()),
             document: None,
+            maintenance: None,
         }
     }
 
@@ -319,6 +338,7 @@ impl FloorView {
             counts,
             last_rollup_utc: s.last_rollup.map(ts),
             oldest_result_age_seconds: s.oldest_result_age(now).map(|a| (a * 10.0).round() / 10.0),
+            maintenance: None,
         }
     }
 }

@@ -2,7 +2,7 @@
 
 use opsfloor_contract::{ReasonCode, State};
 
-use opsfloor_engine::view::ServiceView;
+use opsfloor_engine::view::{MaintenanceBadge, ServiceView};
 
 /// A state in words with a text icon (never colour alone).
 pub fn state_word(state: State) -> &'static str {
@@ -101,7 +101,19 @@ pub fn state_note(s: &ServiceView) -> String {
         let found: Vec<String> = s.findings.iter().map(ToString::to_string).collect();
         text.push_str(&format!(" [{}]", found.join(", ")));
     }
+    if let Some(m) = &s.maintenance {
+        text.push_str(&format!(" ({})", maintenance(m)));
+    }
     text
+}
+
+/// `maintenance until 2026-01-07T16:00:00Z: Broker migration` (the note, if any).
+pub fn maintenance(m: &MaintenanceBadge) -> String {
+    if m.note.is_empty() {
+        format!("maintenance until {}", m.until_utc)
+    } else {
+        format!("maintenance until {}: {}", m.until_utc, m.note)
+    }
 }
 
 /// True for characters a terminal or a renderer may act on rather than show:

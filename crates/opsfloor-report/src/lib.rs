@@ -19,7 +19,7 @@ use schemars::JsonSchema;
 use serde::{Deserialize, Serialize};
 
 use opsfloor_engine::FloorState;
-use opsfloor_engine::view::{FloorView, MarketView, ServiceView};
+use opsfloor_engine::view::{FloorView, MaintenanceBadge, MarketView, ServiceView};
 
 pub use since::Changes;
 
@@ -42,6 +42,9 @@ pub struct Report {
     pub services: Vec<ServiceView>,
     /// The services that are not calm, most severe first, then by name.
     pub top_issues: Vec<Issue>,
+    /// Present while a `floor = true` maintenance window is open.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub maintenance: Option<MaintenanceBadge>,
     /// What changed since an earlier report (`--since`).
     #[serde(skip_serializing_if = "Option::is_none")]
     pub changes: Option<Changes>,
@@ -104,8 +107,23 @@ impl Report {
             market: view.market,
             services,
             top_issues: top_issues.into_iter().map(|(_, _, i)| i).collect(),
+            maintenance: None,
             changes: None,
         }
+    }
+
+    /// The report with maintenance badges: `badge(Some(service))` for each service,
+    /// `badge(None)` for the floor. The report knows no windows; the caller that
+    /// read the inventory's `[[maintenance]]` does.
+    pub fn with_maintenance(
+        mut self,
+        badge: impl Fn(Option<&str>) -> Option<MaintenanceBadge>,
+    ) -> Report {
+        for s in &mut self.services {
+            s.maintenance = badge(Some(&s.service_name));
+        }
+        self.maintenance = badge(None);
+        self
     }
 
     /// The top issues with each issue once: issues that say the same thing (state,

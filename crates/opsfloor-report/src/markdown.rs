@@ -3,7 +3,8 @@
 use std::fmt::Write as _;
 
 use super::cells::{
-    build, code, heartbeat, markdown as cell, marketdata, reasons, safety, state_note, state_word,
+    build, code, heartbeat, maintenance, markdown as cell, marketdata, reasons, safety, state_note,
+    state_word,
 };
 use super::{Changes, Report};
 
@@ -28,6 +29,9 @@ pub fn render(r: &Report) -> String {
         );
     } else {
         let _ = writeln!(out, "(rule {})", r.rule);
+    }
+    if let Some(m) = &r.maintenance {
+        let _ = writeln!(out, "\nThe whole floor is in {}.", cell(&maintenance(m)));
     }
     let m = &r.market;
     let open = match m.is_open {

@@ -5,7 +5,9 @@ use std::fmt::Write as _;
 use opsfloor_contract::State;
 
 use super::Report;
-use super::cells::{build, heartbeat, marketdata, safety, state_note, state_word, terminal};
+use super::cells::{
+    build, heartbeat, maintenance, marketdata, safety, state_note, state_word, terminal,
+};
 
 /// An ANSI colour for a state: calm states are not warning colours.
 fn colour(state: State) -> &'static str {
@@ -55,6 +57,9 @@ pub fn render(r: &Report, use_colour: bool) -> String {
             format!("[{}]", codes.join(", "))
         }
     );
+    if let Some(m) = &r.maintenance {
+        let _ = writeln!(out, "the whole floor: {}", terminal(&maintenance(m)));
+    }
     let open = match r.market.is_open {
         Some(true) => "open",
         Some(false) => "closed",

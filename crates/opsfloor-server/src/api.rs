@@ -193,7 +193,9 @@ async fn cluster(AxumState(s): AxumState<ApiState>) -> Response {
 
 async fn floor(AxumState(s): AxumState<ApiState>) -> Response {
     let now = s.floor.now();
-    json(StatusCode::OK, &s.floor.read(|f| FloorView::of(f, now)))
+    let mut view = s.floor.read(|f| FloorView::of(f, now));
+    crate::maintenance::badge_views(&s.floor, now, &mut [], Some(&mut view));
+    json(StatusCode::OK, &view)
 }
 
 async fn service(AxumState(s): AxumState<ApiState>, Path(name): Path<String>) -> Response {
@@ -204,7 +206,10 @@ async fn service(AxumState(s): AxumState<ApiState>, Path(name): Path<String>) ->
         .read(|f| f.service(&name).cloned())
         .map(|t| ServiceView::detail(&t, now))
     {
-        Some(view) => json(StatusCode::OK, &view),
+        Some(mut view) => {
+            crate::maintenance::badge_views(&s.floor, now, std::slice::from_mut(&mut view), None);
+            json(StatusCode::OK, &view)
+        }
         None => error(
             StatusCode::NOT_FOUND,
             format!("no service named {name:?} in the inventory"),
@@ -357,7 +362,7 @@ struct Snapshot {
 
 fn snapshot_event(floor: &Floor) -> SseEvent {
     let now = floor.now();
-    let (floor_view, services) = floor.read(|f| {
+    let (mut floor_view, mut services): (FloorView, Vec<ServiceView>) = floor.read(|f| {
         (
             FloorView::of(f, now),
             f.services()
@@ -366,6 +371,7 @@ fn snapshot_event(floor: &Floor) -> SseEvent {
                 .collect(),
         )
     });
+    crate::maintenance::badge_views(floor, now, &mut services, Some(&mut floor_view));
     let snapshot = Snapshot {
         floor: floor_view,
         services,
@@ -429,7 +435,11 @@ async fn report(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQuery) -> R
         Err(e) => return query_error(&e),
     };
     let now = s.floor.now();
-    let report = s.floor.read(|f| opsfloor_report::Report::of(f, now));
+    let windows = crate::maintenance::windows_or_none(&s.floor);
+    let report = s
+        .floor
+        .read(|f| opsfloor_report::Report::of(f, now))
+        .with_maintenance(|service| crate::maintenance::badge(&windows, service, now));
     match p.get("format").unwrap_or("json") {
         "json" => json(StatusCode::OK, &report),
         "markdown" => {

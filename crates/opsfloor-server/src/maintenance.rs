@@ -14,8 +14,10 @@ use axum::response::Response;
 use jiff::Timestamp;
 use opsfloor_alerts::maintenance::listing;
 use opsfloor_alerts::{MaintenanceWindow, Scope, WindowView};
+use opsfloor_contract::UtcTimestamp;
 use opsfloor_contract::time::format_timestamp;
 use opsfloor_engine::Subject;
+use opsfloor_engine::view::{FloorView, MaintenanceBadge, ServiceView};
 use serde::Serialize;
 
 use crate::alerting::AlertingError;
@@ -55,9 +57,18 @@ pub(crate) async fn list(AxumState(s): AxumState<ApiState>, RawQuery(raw): RawQu
     }
 }
 
-/// The occurrences, within `[from, to)`, of the windows covering `subject`: a
-/// `floor = true` window covers the floor and every service, a services window
-/// only those services. What `/api/v1/slo` and `/history` leave out.
+/// Whether `window` covers a service (`None`: the floor): a `floor = true` window
+/// covers the floor and every service, a services window only those services.
+fn covers(window: &MaintenanceWindow, service: Option<&str>) -> bool {
+    match (&window.scope, service) {
+        (Scope::Floor, _) => true,
+        (Scope::Services(names), Some(name)) => names.iter().any(|n| n == name),
+        (Scope::Services(_), None) => false,
+    }
+}
+
+/// The occurrences, within `[from, to)`, of the windows covering `subject`. What
+/// `/api/v1/slo` and `/history` leave out.
 pub fn excluded(
     windows: &[MaintenanceWindow],
     subject: &Subject,
@@ -66,13 +77,54 @@ pub fn excluded(
 ) -> Vec<(Timestamp, Timestamp)> {
     windows
         .iter()
-        .filter(|w| match (&w.scope, subject) {
-            (Scope::Floor, _) => true,
-            (Scope::Services(names), Subject::Service(name)) => names.contains(name),
-            (Scope::Services(_), Subject::Floor) => false,
-        })
+        .filter(|w| covers(w, subject.service_name()))
         .flat_map(|w| w.occurrences(from, to))
         .collect()
+}
+
+/// The badge of the first window (in file order) open at `now` over a service
+/// (`None`: the floor).
+pub fn badge(
+    windows: &[MaintenanceWindow],
+    service: Option<&str>,
+    now: Timestamp,
+) -> Option<MaintenanceBadge> {
+    windows.iter().filter(|w| covers(w, service)).find_map(|w| {
+        let (start, end) = w.occurrence(now)?;
+        (start <= now).then(|| MaintenanceBadge {
+            note: w.note.clone(),
+            until_utc: UtcTimestamp(end),
+        })
+    })
+}
+
+/// Sets the badge of every view (and of the floor, if given) from the windows in
+/// force on `floor` at `now`.
+pub fn badge_views(
+    floor: &Floor,
+    now: Timestamp,
+    services: &mut [ServiceView],
+    floor_view: Option<&mut FloorView>,
+) {
+    let windows = windows_or_none(floor);
+    if windows.is_empty() {
+        return;
+    }
+    for view in services {
+        view.maintenance = badge(&windows, Some(&view.service_name), now);
+    }
+    if let Some(view) = floor_view {
+        view.maintenance = badge(&windows, None, now);
+    }
+}
+
+/// The windows in force, or none when they cannot be read (a reload racing a
+/// broken edit): the views still answer, without badges, and the log says why.
+pub fn windows_or_none(floor: &Floor) -> Vec<MaintenanceWindow> {
+    windows_in_force(floor).unwrap_or_else(|e| {
+        tracing::error!(error = %e, "maintenance windows not read: no badges");
+        Vec::new()
+    })
 }
 
 /// The `[[maintenance]]` windows of the inventory in force: only the small section

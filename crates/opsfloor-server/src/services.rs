@@ -125,13 +125,14 @@ pub async fn list(
         Some(cached) => cached,
         None => {
             let now = jiff::Timestamp::from_second(second).unwrap_or_else(|_| s.floor.now());
-            let services = s.floor.read(|f| {
+            let mut services: Vec<ServiceView> = s.floor.read(|f| {
                 f.services()
                     .iter()
                     .map(|t| ServiceView::of(t, now))
                     .filter(|v| filter.admits(v))
                     .collect()
             });
+            crate::maintenance::badge_views(&s.floor, now, &mut services, None);
             let body = match json_bytes(&ServicesBody { services }) {
                 Ok(body) => Bytes::from(body),
                 Err(response) => return *response,

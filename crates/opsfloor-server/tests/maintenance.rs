@@ -135,3 +135,69 @@ async fn the_slo_leaves_a_services_window_out_of_its_time_only() {
     floor.shutdown().await;
     setup.fleet.shutdown().await;
 }
+
+/// The service `name` in a `/api/v1/services` answer.
+fn listed<'a>(body: &'a Value, name: &str) -> &'a Value {
+    body["services"]
+        .as_array()
+        .expect("services")
+        .iter()
+        .find(|s| s["service_name"] == name)
+        .unwrap_or_else(|| panic!("{name} not listed: {body}"))
+}
+
+#[tokio::test]
+async fn the_views_and_the_report_badge_what_an_open_window_covers_and_nothing_else() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let floor = setup.floor(&setup.inventory(WINDOWS), None).await;
+    expect_floor(&floor, "OK []").await;
+    let badge = json!({"note": "Broker migration", "until_utc": "2026-01-07T16:00:00Z"});
+
+    let (status, list) = get(&floor, "/api/v1/services").await;
+    assert_eq!(status, 200, "{list}");
+    let whale = listed(&list, "whale-strategy");
+    assert_eq!(whale["maintenance"], badge, "{whale}");
+    // The state is still shown as it is.
+    assert_eq!(whale["status"]["state"], "OK", "{whale}");
+    let gamma = listed(&list, "gamma-strategy");
+    assert!(gamma.get("maintenance").is_none(), "{gamma}");
+
+    let (_, detail) = get(&floor, "/api/v1/services/whale-strategy").await;
+    assert_eq!(detail["maintenance"], badge, "{detail}");
+    // The floor's weekly window is on Saturday: not open now.
+    let (_, view) = get(&floor, "/api/v1/floor").await;
+    assert!(view.get("maintenance").is_none(), "{view}");
+    let (_, report) = get(&floor, "/api/v1/report").await;
+    assert_eq!(listed(&report, "whale-strategy")["maintenance"], badge);
+    assert!(report.get("maintenance").is_none(), "{report}");
+    let markdown = get_text(&floor, "/api/v1/report?format=markdown").await;
+    assert!(
+        markdown.contains("(maintenance until 2026-01-07T16:00:00Z: Broker migration)"),
+        "{markdown}"
+    );
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}
+
+#[tokio::test]
+async fn a_floor_window_badges_the_floor_and_every_service() {
+    let setup = Setup::fleet(Scenario::Normal, MARKET_HOURS).await;
+    let windows = "\n[[maintenance]]\nfloor = true\nstart = \"2026-01-07T14:00:00Z\"\n\
+                   end = \"2026-01-07T18:00:00Z\"\nnote = \"\"\n";
+    let floor = setup.floor(&setup.inventory(windows), None).await;
+    expect_floor(&floor, "OK []").await;
+    let badge = json!({"note": "", "until_utc": "2026-01-07T18:00:00Z"});
+    let (_, view) = get(&floor, "/api/v1/floor").await;
+    assert_eq!(view["maintenance"], badge, "{view}");
+    let (_, list) = get(&floor, "/api/v1/services").await;
+    for s in list["services"].as_array().expect("services") {
+        assert_eq!(s["maintenance"], badge, "{s}");
+    }
+    let markdown = get_text(&floor, "/api/v1/report?format=markdown").await;
+    assert!(
+        markdown.contains("The whole floor is in maintenance until 2026-01-07T18:00:00Z."),
+        "{markdown}"
+    );
+    floor.shutdown().await;
+    setup.fleet.shutdown().await;
+}

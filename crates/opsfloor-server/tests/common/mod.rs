@@ -126,6 +126,14 @@ pub async fn get(running: &Running, path: &str) -> (u16, Value) {
     (status, response.json().await.unwrap_or(Value::Null))
 }
 
+/// The body of `path` as text, which must answer 200.
+pub async fn get_text(running: &Running, path: &str) -> String {
+    let url = format!("http://{}{}", running.addr, path);
+    let response = reqwest::get(&url).await.expect("GET");
+    assert_eq!(response.status().as_u16(), 200, "{url}");
+    response.text().await.expect("body")
+}
+
 pub fn summary(status: &Value) -> String {
     let codes: Vec<&str> = status["reason_codes"]
         .as_array()

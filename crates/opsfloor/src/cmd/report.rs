@@ -224,8 +224,12 @@ fn report(args: &Args) -> Result<u8, Failure> {
     let calendars = opsfloor_server::overrides::calendars_for(&inventory)
         .map_err(|e| ConfigError(e.to_string()))?;
     crate::cmd::serve_util::within_calendars(now, calendars.venues())?;
+    // The windows open at `now` badge what they cover (the state is still shown).
+    let windows =
+        opsfloor_server::alerting::windows(&inventory).map_err(|e| ConfigError(e.to_string()))?;
     let state = FloorState::evaluate(inventory, calendars, outcomes, now);
-    let mut report = Report::of(&state, now);
+    let mut report = Report::of(&state, now)
+        .with_maintenance(|service| opsfloor_server::maintenance::badge(&windows, service, now));
     if let Some(path) = &args.since {
         let previous: Previous = serde_json::from_str(&read(path)?)
             .map_err(|e| CliError::Data(format!("{}: not a JSON report: {e}", path.display())))?;
