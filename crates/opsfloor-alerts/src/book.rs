@@ -154,6 +154,12 @@ impl AlertBook {
         }
     }
 
+    /// Applies new settings (an `[alerts]` reload) from the next observation on; the
+    /// caller syncs the whole picture again so that what fires follows them.
+    pub fn set_settings(&mut self, settings: AlertSettings) {
+        self.settings = settings;
+    }
+
     /// A book rebuilt from the changes it once emitted (from a durable outbox or the
     /// history store, oldest first), so that after a restart the alerts still firing
     /// keep their `startsAt` and keys: the same state observed again changes nothing

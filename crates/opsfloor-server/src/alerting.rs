@@ -24,6 +24,11 @@
 //!   the floor's clock; nothing they cover alerts. A window opens and closes
 //!   without a transition, so while windows exist every subject is looked at
 //!   again each second.
+//! - **Reload**: each second the task compares the inventory's `[alerts]` text with
+//!   the one in force; a change that resolves replaces the sinks (the old ones
+//!   deliver what they hold in the background) and the book's settings, and the
+//!   whole picture is observed again; one that does not is logged and ignored.
+//!   Without `[alerts]` the task runs with no sinks, so a reload can add them.
 //! - **Replicas**: every replica keeps the book, only the leader sends (see
 //!   `Sending`): a new leader seeds the Alertmanagers with the whole picture; a
 //!   webhook misses the changes made while nobody led.
@@ -53,6 +58,10 @@ use crate::cluster::Cluster;
 use crate::floor::Floor;
 use crate::recorder::Subscriber;
 
+/// Reads a secret named in `[alerts]` (`bearer_token_env`, `secret_env`), at start
+/// and again on every reload.
+pub type Env = Arc<dyn Fn(&str) -> Option<String> + Send + Sync>;
+
 /// Why alerting cannot start.
 #[derive(Debug, thiserror::Error)]
 pub enum AlertingError {
@@ -70,10 +79,19 @@ pub fn resolve(
     inventory: &Inventory,
     env: impl Fn(&str) -> Option<String>,
 ) -> Result<Option<ResolvedAlerts>, AlertingError> {
-    let Some(section) = &inventory.alerts else {
+    resolve_in(&inventory.source, inventory.alerts.as_ref(), env)
+}
+
+/// As [`resolve`], from the `[alerts]` section of the inventory at `source`.
+fn resolve_in(
+    source: &std::path::Path,
+    section: Option<&opsfloor_inventory::Section>,
+    env: impl Fn(&str) -> Option<String>,
+) -> Result<Option<ResolvedAlerts>, AlertingError> {
+    let Some(section) = section else {
         return Ok(None);
     };
-    let at = format!("{}:{}", inventory.source.display(), section.line);
+    let at = format!("{}:{}", source.display(), section.line);
     let named = |e: opsfloor_alerts::ConfigErrors| {
         let lines: Vec<String> =
             e.0.iter()
@@ -152,9 +170,40 @@ struct Context {
     /// `http://<addr>`, for the dashboard links.
     base: String,
     windows: Mutex<WindowCache>,
+    /// The `[alerts]` text in force, to notice a reload that changed it.
+    alerts: Mutex<Option<String>>,
+    /// Reads the secrets of a reloaded `[alerts]`.
+    env: Env,
 }
 
 impl Context {
+    /// `Some(settings)` when a reload changed the inventory's `[alerts]` and the new
+    /// text resolves (`Some(None)`: the table was removed). A broken edit is logged
+    /// and keeps the last good settings, as a broken `[[maintenance]]` edit does.
+    fn alerts_reloaded(&self) -> Option<Option<ResolvedAlerts>> {
+        let (source, section) = self
+            .floor
+            .read(|s| (s.inventory.source.clone(), s.inventory.alerts.clone()));
+        let text = section.as_ref().map(|a| a.toml.clone());
+        {
+            let mut last = match self.alerts.lock() {
+                Ok(last) => last,
+                Err(poisoned) => poisoned.into_inner(),
+            };
+            if *last == text {
+                return None;
+            }
+            *last = text;
+        }
+        match resolve_in(&source, section.as_ref(), |k| (self.env)(k)) {
+            Ok(resolved) => Some(resolved),
+            Err(e) => {
+                tracing::error!(error = %e, "[alerts] not reloaded: the last good settings stay");
+                None
+            }
+        }
+    }
+
     /// The maintenance windows in force (call under the floor's read lock).
     fn windows(&self, s: &FloorState) -> Arc<Vec<MaintenanceWindow>> {
         match self.windows.lock() {
@@ -189,6 +238,7 @@ struct View<'a> {
 pub struct Alerting {
     tx: mpsc::UnboundedSender<Message>,
     context: Arc<OnceLock<Context>>,
+    env: Env,
     task: Arc<Mutex<Option<JoinHandle<()>>>>,
 }
 
@@ -199,24 +249,36 @@ impl std::fmt::Debug for Alerting {
 }
 
 impl Alerting {
-    /// Starts the sinks and the alerting task. Must be called inside a tokio runtime.
+    /// Starts the sinks of `config` (none for `None`: an inventory without
+    /// `[alerts]`, which a reload may add) and the alerting task; `env` reads the
+    /// secrets of a reloaded `[alerts]`. Must be called inside a tokio runtime.
+    ///
+    /// # Errors
+    /// A sink's HTTP client cannot be built.
     pub fn start(
-        config: &ResolvedAlerts,
+        config: Option<&ResolvedAlerts>,
+        env: Env,
         clock: Arc<dyn WallClock>,
     ) -> Result<Alerting, AlertingError> {
-        let sinks = Sinks::spawn(config, clock.clone())
-            .map_err(|e| AlertingError::Client(e.to_string()))?;
+        let sinks = match config {
+            Some(config) => Some(
+                Sinks::spawn(config, clock.clone())
+                    .map_err(|e| AlertingError::Client(e.to_string()))?,
+            ),
+            None => None,
+        };
         let (tx, rx) = mpsc::unbounded_channel();
         let context = Arc::new(OnceLock::new());
-        let book = AlertBook::new(config.rules);
+        let book = AlertBook::new(config.map(|c| c.rules).unwrap_or_default());
         let sending = Sending {
-            config: config.clone(),
-            sinks: Some(sinks),
+            config: config.cloned(),
+            sinks,
         };
         let task = tokio::spawn(run(rx, book, sending, clock, context.clone()));
         Ok(Alerting {
             tx,
             context,
+            env,
             task: Arc::new(Mutex::new(Some(task))),
         })
     }
@@ -246,6 +308,8 @@ impl Subscriber for Alerting {
             cluster: cluster.clone(),
             base: format!("http://{addr}"),
             windows: Mutex::default(),
+            alerts: Mutex::new(floor.read(|s| s.inventory.alerts.as_ref().map(|a| a.toml.clone()))),
+            env: self.env.clone(),
         };
         let now = floor.now();
         let picture = floor.read(|s| everything(&context.view(s, now)));
@@ -377,15 +441,39 @@ fn removed(s: &FloorState, name: &str) -> AlertSubject {
 /// the whole picture; one that loses it stops them at once, so it never re-sends
 /// its picture over the new leader's.
 struct Sending {
-    config: ResolvedAlerts,
+    /// `None`: the inventory has no `[alerts]`, nothing is sent.
+    config: Option<ResolvedAlerts>,
     sinks: Option<Sinks>,
 }
 
+/// How long the sinks of a replaced `[alerts]` may deliver what they hold.
+const REPLACED_SINKS_GRACE: Duration = Duration::from_secs(10);
+
 impl Sending {
+    /// Takes a reloaded `[alerts]`: the book's settings change, and the old sinks
+    /// are closed and deliver what they hold in the background (webhook retries
+    /// included), while [`Sending::follow`] starts the new ones (seeding the
+    /// Alertmanagers with the whole picture) if this replica leads.
+    fn reconfigure(&mut self, config: Option<ResolvedAlerts>, book: &mut AlertBook) {
+        book.set_settings(config.as_ref().map(|c| c.rules).unwrap_or_default());
+        if let Some(old) = self.sinks.take() {
+            tokio::spawn(old.shutdown(REPLACED_SINKS_GRACE));
+        }
+        tracing::info!(
+            alertmanagers = config.as_ref().map_or(0, |c| c.alertmanagers.len()),
+            webhooks = config.as_ref().map_or(0, |c| c.webhooks.len()),
+            "[alerts] reloaded"
+        );
+        self.config = config;
+    }
+
     /// Follows the cluster: starts or stops the sinks when leadership changed.
     fn follow(&mut self, leading: bool, book: &AlertBook, clock: &Arc<dyn WallClock>) {
+        let Some(config) = &self.config else {
+            return;
+        };
         match (leading, self.sinks.is_some()) {
-            (true, false) => match Sinks::spawn(&self.config, clock.clone()) {
+            (true, false) => match Sinks::spawn(config, clock.clone()) {
                 Ok(sinks) => {
                     tracing::info!("leading: sending alerts");
                     sinks.seed(&book.picture());
@@ -442,7 +530,16 @@ async fn run(
             }
             _ = tick.tick() => {
                 if let Some(context) = context.get() {
-                    let changes = look_again(&mut book, context, clock.now());
+                    let mut changes = Vec::new();
+                    if let Some(config) = context.alerts_reloaded() {
+                        sending.reconfigure(config, &mut book);
+                        // New settings may change what fires (a page becomes a
+                        // ticket): the whole picture again.
+                        let now = context.floor.now();
+                        let all = context.floor.read(|s| everything(&context.view(s, now)));
+                        changes = book.sync(&all, clock.now());
+                    }
+                    changes.extend(look_again(&mut book, context, clock.now()));
                     sending.follow(context.cluster.view().leader, &book, &clock);
                     sending.send(&changes);
                 }

@@ -45,8 +45,12 @@ async fn alerting_floor_with(
     let resolved = alerting::resolve(&loaded, env)
         .expect("valid [alerts]")
         .expect("an [alerts] table");
-    let alerting =
-        Alerting::start(&resolved, Arc::new(opsfloor_alerts::SystemClock)).expect("alerting");
+    let alerting = Alerting::start(
+        Some(&resolved),
+        Arc::new(move |name: &str| env(name)),
+        Arc::new(opsfloor_alerts::SystemClock),
+    )
+    .expect("alerting");
     let clock = setup.clock;
     let running = start(ServeConfig {
         inventory: inventory.to_owned(),
@@ -443,5 +447,53 @@ async fn among_replicas_only_the_leader_sends_and_a_new_leader_takes_over_the_al
     .await;
     survivor.shutdown().await;
     survivor_alerting.shutdown(Duration::from_secs(2)).await;
+    setup.fleet.shutdown().await;
+}
+
+/// Whether `f` holds the floor's kill-switch page.
+fn floor_kill(f: &[String]) -> bool {
+    f.iter().any(|a| a == FLOOR_KILL)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_reloaded_alerts_table_moves_the_alerts_and_a_broken_one_keeps_the_last_good() {
+    let first = tokio::task::block_in_place(Alertmanager::start).expect("alertmanager");
+    let second = tokio::task::block_in_place(Alertmanager::start).expect("alertmanager");
+    let setup = Setup::fleet(Scenario::KillSwitch, MARKET_HOURS).await;
+    let inventory = setup.inventory(&alerts_table(&first));
+    let (floor, alerting) = alerting_floor(&setup, &inventory).await;
+    until(
+        &first.url(),
+        "the page at the first Alertmanager",
+        floor_kill,
+    )
+    .await;
+
+    // The inventory now names the second: it gets the whole picture, and the
+    // first, no longer re-sent to, lets the alert lapse at its `endsAt`.
+    setup.inventory(&alerts_table(&second));
+    let took = until(&second.url(), "the page at the second", floor_kill).await;
+    eprintln!("[alerts] edited -> the page at the new Alertmanager after {took:?}");
+    until(&first.url(), "the first to hear nothing more", |f| {
+        f.is_empty()
+    })
+    .await;
+
+    // A broken edit (an unknown key) is logged and changes nothing: the second
+    // keeps hearing the page well past an `endsAt` (4 resends of 1 s).
+    setup.inventory("\n[alerts]\nresend_every = \"1s\"\n");
+    tokio::time::sleep(Duration::from_secs(6)).await;
+    assert!(floor_kill(&firing(&second.url()).await));
+
+    // Removed: nothing is sent any more.
+    setup.inventory("");
+    until(&second.url(), "the second to hear nothing more", |f| {
+        f.is_empty()
+    })
+    .await;
+    assert_eq!(firing(&first.url()).await, Vec::<String>::new());
+
+    floor.shutdown().await;
+    alerting.shutdown(Duration::from_secs(2)).await;
     setup.fleet.shutdown().await;
 }

@@ -147,7 +147,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
             retention: Duration::from_secs(90 * 86_400),
             now: Arc::new(move || clock.now()),
             pages: Some(Arc::new(opsfloor_dashboard::pages)),
-            subscribers: crate::cmd::serve::subscribers(alerting.as_ref()),
+            subscribers: crate::cmd::serve::subscribers(&alerting),
             replica: crate::cmd::serve::host_name().into(),
             guard: None,
             limits: opsfloor_server::listener::Limits::default(),
@@ -173,9 +173,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         println!("Ctrl-C stops everything.");
         shutdown_signal().await;
         floor.shutdown().await;
-        if let Some(alerting) = alerting {
-            alerting.shutdown(Duration::from_secs(5)).await;
-        }
+        alerting.shutdown(Duration::from_secs(5)).await;
         fleet.shutdown().await;
         Ok(0)
     });

@@ -273,10 +273,10 @@ pub fn inventory_exists(path: &std::path::Path) -> Result<(), CliError> {
     }
 }
 
-/// Starts the sinks of the inventory's `[alerts]` (none without one: no alerting);
-/// an invalid `[alerts]` is a configuration error (78) naming file, line and field.
-/// Must run inside the runtime.
-pub fn alerting_for(inventory: &std::path::Path) -> Result<Option<Alerting>, CliError> {
+/// Starts alerting as the inventory's `[alerts]` says (no sinks without one, until a
+/// reload adds it); an invalid `[alerts]` is a configuration error (78) naming file,
+/// line and field. Must run inside the runtime.
+pub fn alerting_for(inventory: &std::path::Path) -> Result<Alerting, CliError> {
     let inventory =
         opsfloor_inventory::load(inventory).map_err(|e| start_error(ServeError::Inventory(e)))?;
     let resolved = alerting::resolve(&inventory, |name| std::env::var(name).ok())
@@ -286,29 +286,29 @@ pub fn alerting_for(inventory: &std::path::Path) -> Result<Option<Alerting>, Cli
     start_alerting(resolved.as_ref())
 }
 
-/// Starts alerting for resolved settings (`None`: no alerting).
+/// Starts alerting for resolved settings (`None`: no sinks until a reload of the
+/// inventory brings an `[alerts]`); secrets are read from the environment, on
+/// every reload too.
 pub fn start_alerting(
     resolved: Option<&opsfloor_alerts::ResolvedAlerts>,
-) -> Result<Option<Alerting>, CliError> {
-    let Some(resolved) = resolved else {
-        return Ok(None);
-    };
-    let alerting = Alerting::start(resolved, Arc::new(opsfloor_alerts::SystemClock))
+) -> Result<Alerting, CliError> {
+    let env: alerting::Env = Arc::new(|name| std::env::var(name).ok());
+    let alerting = Alerting::start(resolved, env, Arc::new(opsfloor_alerts::SystemClock))
         .map_err(|e| CliError::System(e.to_string()))?;
-    tracing::info!(
-        alertmanagers = resolved.alertmanagers.len(),
-        webhooks = resolved.webhooks.len(),
-        "alerting on"
-    );
-    Ok(Some(alerting))
+    match resolved {
+        Some(r) => tracing::info!(
+            alertmanagers = r.alertmanagers.len(),
+            webhooks = r.webhooks.len(),
+            "alerting on"
+        ),
+        None => tracing::info!("no [alerts] in the inventory: nothing is sent"),
+    }
+    Ok(alerting)
 }
 
 /// The subscribers for `ServeConfig.subscribers`.
-pub fn subscribers(alerting: Option<&Alerting>) -> Vec<Arc<dyn Subscriber>> {
-    alerting
-        .map(|a| Arc::new(a.clone()) as Arc<dyn Subscriber>)
-        .into_iter()
-        .collect()
+pub fn subscribers(alerting: &Alerting) -> Vec<Arc<dyn Subscriber>> {
+    vec![Arc::new(alerting.clone())]
 }
 
 /// Runs the floor until Ctrl-C or SIGTERM, then flushes history and exits 0.
@@ -356,7 +356,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
     };
     runtime()?.block_on(async {
         let alerting = alerting_for(&args.config)?;
-        config.subscribers = subscribers(alerting.as_ref());
+        config.subscribers = subscribers(&alerting);
         let running = start(config.clone()).await.map_err(start_error)?;
         let (services, name) = running
             .floor
@@ -385,9 +385,7 @@ pub fn run(args: &Args) -> Result<u8, CliError> {
         shutdown_signal().await;
         tracing::info!("shutting down");
         running.shutdown().await;
-        if let Some(alerting) = alerting {
-            alerting.shutdown(Duration::from_secs(5)).await;
-        }
+        alerting.shutdown(Duration::from_secs(5)).await;
         Ok(0)
     })
 }
