@@ -27,6 +27,7 @@ use tokio::time::Instant;
 use crate::book::{Change, Status};
 use crate::clock::WallClock;
 use crate::rules::Alert;
+use crate::tls::{ClientError, Tls};
 
 /// `endsAt` of a firing alert is this many resend intervals ahead (as Prometheus).
 pub const ENDS_AT_INTERVALS: i32 = 4;
@@ -222,16 +223,30 @@ pub struct AlertmanagerSink {
 }
 
 impl AlertmanagerSink {
-    /// A sink for these targets; nothing is sent until changes arrive.
+    /// A sink for these targets, trusting the system's roots for `https`; nothing
+    /// is sent until changes arrive.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built.
     pub fn new(
         targets: Vec<AlertmanagerTarget>,
         settings: AlertmanagerSettings,
         clock: Arc<dyn WallClock>,
-    ) -> Result<AlertmanagerSink, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(settings.timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+    ) -> Result<AlertmanagerSink, ClientError> {
+        AlertmanagerSink::trusting(targets, settings, clock, &Tls::default())
+    }
+
+    /// As [`AlertmanagerSink::new`], trusting `tls`'s extra roots too.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built.
+    pub fn trusting(
+        targets: Vec<AlertmanagerTarget>,
+        settings: AlertmanagerSettings,
+        clock: Arc<dyn WallClock>,
+        tls: &Tls,
+    ) -> Result<AlertmanagerSink, ClientError> {
+        let client = tls.client(settings.timeout)?;
         let now = Instant::now();
         let targets = targets
             .into_iter()

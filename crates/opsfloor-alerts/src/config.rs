@@ -12,7 +12,7 @@
 //! bearer_token_env = "ALERTMANAGER_TOKEN"   # optional
 //!
 //! [[alerts.webhook]]
-//! url = "http://hooks.internal:8080/opsfloor"   # https needs TLS: see TLS_SUPPORTED
+//! url = "https://hooks.internal/opsfloor"   # https trusts the system's roots and ca_file
 //! secret_env = "OPSFLOOR_WEBHOOK_SECRET"    # required, except for format = "slack"
 //! format = "json"                           # or "slack"
 //! ```
@@ -29,6 +29,7 @@ use serde::Deserialize;
 
 use crate::alertmanager::{AlertmanagerSettings, AlertmanagerTarget};
 use crate::rules::AlertSettings;
+use crate::tls::Tls;
 use crate::webhook::{WebhookFormat, WebhookTarget};
 
 /// One problem in the configuration, at one field (e.g. `alerts.webhook[1].url`).
@@ -67,6 +68,9 @@ pub struct AlertsConfig {
     pub resend_interval: Option<String>,
     /// How often a failing Alertmanager is retried.
     pub retry_interval: Option<String>,
+    /// Extra CA certificates (PEM) the sinks trust for `https`, next to the
+    /// system's roots. The floor resolves it against the inventory's directory.
+    pub ca_file: Option<std::path::PathBuf>,
     /// `[[alerts.alertmanager]]`.
     #[serde(default)]
     pub alertmanager: Vec<AlertmanagerConfig>,
@@ -86,6 +90,7 @@ impl Default for AlertsConfig {
             page_only_when_market_open: true,
             resend_interval: None,
             retry_interval: None,
+            ca_file: None,
             alertmanager: Vec::new(),
             webhook: Vec::new(),
         }
@@ -144,6 +149,8 @@ pub struct ResolvedAlerts {
     pub alertmanagers: Vec<AlertmanagerTarget>,
     /// Every webhook, secrets read.
     pub webhooks: Vec<WebhookTarget>,
+    /// The roots the sinks trust beyond the system's (`ca_file`).
+    pub tls: Tls,
 }
 
 impl AlertsConfig {
@@ -195,6 +202,7 @@ impl AlertsConfig {
         );
         let alertmanagers = self.alertmanagers(&env, &mut problems);
         let webhooks = self.webhooks(&env, &mut problems);
+        let tls = self.tls(&mut problems);
         if !problems.is_empty() {
             return Err(ConfigErrors(problems));
         }
@@ -209,6 +217,22 @@ impl AlertsConfig {
             },
             alertmanagers,
             webhooks,
+            tls,
+        })
+    }
+
+    /// The certificates of `ca_file`, read and checked now, so that a bad file is a
+    /// configuration error at start (or a refused reload), not a failing send.
+    fn tls(&self, problems: &mut Vec<ConfigProblem>) -> Tls {
+        let Some(path) = &self.ca_file else {
+            return Tls::default();
+        };
+        let read = std::fs::read(path)
+            .map_err(|e| format!("{}: cannot read: {e}", path.display()))
+            .and_then(|pem| Tls::from_pem(path, &pem));
+        read.unwrap_or_else(|message| {
+            problems.push(problem("alerts.ca_file", message));
+            Tls::default()
         })
     }
 
@@ -304,25 +328,9 @@ fn interval(
     }
 }
 
-/// Whether this build's HTTP client speaks TLS. The workspace's reqwest has no TLS
-/// feature yet (everything else talks plain HTTP on a private network), so an
-/// `https` sink would fail at every send; it is refused at startup instead, loudly.
-/// Enabling a TLS feature on reqwest (e.g. `rustls`) is the day this becomes true.
-pub const TLS_SUPPORTED: bool = false;
-
-/// An absolute `http` (or, with TLS, `https`) URL with a host.
+/// An absolute `http` or `https` URL with a host.
 fn http_url(text: &str, field: &str, problems: &mut Vec<ConfigProblem>) -> Option<url::Url> {
     match url::Url::parse(text) {
-        Ok(u) if u.scheme() == "https" && !TLS_SUPPORTED => {
-            problems.push(problem(
-                field,
-                format!(
-                    "{text:?}: https needs TLS, which this build of opsfloor does not include; \
-                     use an http URL (for example through a local relay)"
-                ),
-            ));
-            None
-        }
         Ok(u) if matches!(u.scheme(), "http" | "https") && u.has_host() => Some(u),
         Ok(_) => {
             problems.push(problem(field, format!("{text:?} is not an http(s) URL")));
@@ -447,6 +455,7 @@ format = "slack"
         let text = r#"
 [alerts]
 resend_interval = "soon"
+ca_file = "/nonexistent/ca.pem"
 
 [[alerts.alertmanager]]
 url = "ftp://127.0.0.1"
@@ -477,7 +486,7 @@ format = "slack"
                 "alerts.webhook[0].url",
                 "alerts.webhook[0].secret_env",
                 "alerts.webhook[1].secret_env",
-                "alerts.webhook[2].url",
+                "alerts.ca_file",
             ]
         );
         assert!(errors.to_string().contains(

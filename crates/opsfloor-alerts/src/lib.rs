@@ -22,7 +22,8 @@
 //!   Prometheus does (resend every interval with `endsAt` ahead, resolved with
 //!   `endsAt` = when it resolved, several Alertmanagers, a failing one retried with
 //!   the current picture); [`WebhookSink`] posts one signed JSON body per change,
-//!   retried with exponential backoff and full jitter.
+//!   retried with exponential backoff and full jitter. Both speak `https`
+//!   ([`tls`]: the system's roots plus `[alerts] ca_file`).
 //!
 //! - **Generators** (pure, for `opsfloor rules` and `opsfloor grafana`):
 //!   [`prometheus_rules`] (alerting and recording rules over the floor's
@@ -55,8 +56,6 @@
 //!
 //! # Limits of this version
 //!
-//! - Plain HTTP only: the workspace's reqwest has no TLS feature, so `https` sink
-//!   URLs are refused by the configuration ([`config::TLS_SUPPORTED`]).
 //! - No durable outbox yet: a change that exhausts a webhook's retries is logged
 //!   and dropped, and the picture held for Alertmanager is in memory. Alertmanager
 //!   is re-sent the whole picture on schedule, so after a restart it converges; the
@@ -93,6 +92,7 @@ pub mod maintenance;
 pub mod prometheus;
 pub mod rules;
 pub mod sinks;
+pub mod tls;
 pub mod webhook;
 
 pub use alertmanager::{AlertmanagerSettings, AlertmanagerSink, AlertmanagerTarget};
@@ -107,6 +107,7 @@ pub use rules::{
     Severity, Subject, WATCHDOG_ALERT, alert_for, is_calm, severity_of, watchdog_alert,
 };
 pub use sinks::Sinks;
+pub use tls::{ClientError, Tls};
 pub use webhook::{
     Backoff, Jitter, RandomJitter, WebhookError, WebhookFormat, WebhookSink, WebhookTarget,
 };

@@ -15,6 +15,7 @@ use crate::alertmanager::AlertmanagerSink;
 use crate::book::Change;
 use crate::clock::WallClock;
 use crate::config::ResolvedAlerts;
+use crate::tls::ClientError;
 use crate::webhook::{Backoff, RandomJitter, WebhookSink};
 
 /// How long one webhook attempt may take.
@@ -32,20 +33,18 @@ pub struct Sinks {
 impl Sinks {
     /// Starts one task for the Alertmanagers (if any) and one per webhook. Must be
     /// called inside a tokio runtime.
-    pub fn spawn(
-        config: &ResolvedAlerts,
-        clock: Arc<dyn WallClock>,
-    ) -> Result<Sinks, reqwest::Error> {
+    pub fn spawn(config: &ResolvedAlerts, clock: Arc<dyn WallClock>) -> Result<Sinks, ClientError> {
         let mut sinks = Sinks {
             senders: Vec::new(),
             alertmanager: None,
             tasks: Vec::new(),
         };
         if !config.alertmanagers.is_empty() {
-            let sink = AlertmanagerSink::new(
+            let sink = AlertmanagerSink::trusting(
                 config.alertmanagers.clone(),
                 config.alertmanager,
                 clock.clone(),
+                &config.tls,
             )?;
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             sinks.alertmanager = Some(tx.clone());
@@ -53,12 +52,13 @@ impl Sinks {
             sinks.tasks.push(tokio::spawn(sink.run(rx)));
         }
         for target in &config.webhooks {
-            let sink = WebhookSink::new(
+            let sink = WebhookSink::trusting(
                 target.clone(),
                 Backoff::default(),
                 WEBHOOK_TIMEOUT,
                 Arc::new(RandomJitter),
                 clock.clone(),
+                &config.tls,
             )?;
             let (tx, rx) = tokio::sync::mpsc::unbounded_channel();
             sinks.senders.push(tx);

@@ -33,6 +33,7 @@ use sha2::Sha256;
 
 use crate::book::{Change, Status};
 use crate::clock::WallClock;
+use crate::tls::{ClientError, Tls};
 
 /// The signature header's name.
 pub const SIGNATURE_HEADER: &str = "X-Opsfloor-Signature";
@@ -302,18 +303,34 @@ enum Failure {
 }
 
 impl WebhookSink {
-    /// A sink for `target`; `timeout` bounds each attempt.
+    /// A sink for `target`, trusting the system's roots for `https`; `timeout`
+    /// bounds each attempt.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built.
     pub fn new(
         target: WebhookTarget,
         backoff: Backoff,
         timeout: Duration,
         jitter: Arc<dyn Jitter>,
         clock: Arc<dyn WallClock>,
-    ) -> Result<WebhookSink, reqwest::Error> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .redirect(reqwest::redirect::Policy::none())
-            .build()?;
+    ) -> Result<WebhookSink, ClientError> {
+        WebhookSink::trusting(target, backoff, timeout, jitter, clock, &Tls::default())
+    }
+
+    /// As [`WebhookSink::new`], trusting `tls`'s extra roots too.
+    ///
+    /// # Errors
+    /// The HTTP client cannot be built.
+    pub fn trusting(
+        target: WebhookTarget,
+        backoff: Backoff,
+        timeout: Duration,
+        jitter: Arc<dyn Jitter>,
+        clock: Arc<dyn WallClock>,
+        tls: &Tls,
+    ) -> Result<WebhookSink, ClientError> {
+        let client = tls.client(timeout)?;
         Ok(WebhookSink {
             client,
             target,

@@ -1,16 +1,18 @@
 //! The Alertmanager sink against a real Alertmanager (Debian's
 //! `prometheus-alertmanager`, started by opsfloor-testkit), over loopback.
 
+use std::path::Path;
 use std::sync::Arc;
 use std::time::Duration;
 
 use jiff::Timestamp;
 use opsfloor_alerts::{
     AlertBook, AlertSettings, AlertmanagerSettings, AlertmanagerSink, AlertmanagerTarget, Change,
-    Observation, Subject, SystemClock,
+    Observation, Subject, SystemClock, Tls,
 };
 use opsfloor_contract::{ReasonCode, State};
 use opsfloor_testkit::Alertmanager;
+use opsfloor_testkit::pki::{Ca, Usage};
 use serde_json::Value;
 use tokio::time::Instant;
 
@@ -360,4 +362,60 @@ async fn bench_transition_to_alertmanager_receiver() {
     assert!(p(99) <= Duration::from_secs(5));
     drop(tx);
     running.await.expect("sink task");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_alertmanager_behind_https_and_an_internal_ca_gets_the_alert() {
+    let ca = Ca::new("opsfloor test CA");
+    let am =
+        tokio::task::block_in_place(|| Alertmanager::start_tls(&ca.issue(Usage::Server, false)))
+            .expect("alertmanager over https");
+    let url = am.url();
+    assert!(url.starts_with("https://"), "{url}");
+    let tls = Tls::from_pem(Path::new("ca.pem"), ca.cert_pem().as_bytes()).expect("the CA");
+
+    // The system's roots alone do not vouch for an internal CA: the send fails,
+    // with rustls's words.
+    let mut untrusting = AlertmanagerSink::new(
+        vec![target(&am)],
+        AlertmanagerSettings::default(),
+        Arc::new(SystemClock),
+    )
+    .expect("sink");
+    let mut book = AlertBook::new(AlertSettings::default());
+    let fired = book.observe(
+        &floor(State::Halted, &[ReasonCode::KillSwitch]),
+        Timestamp::now(),
+    );
+    untrusting.apply(&fired, Instant::now());
+    let outcomes = untrusting.send_due(Instant::now()).await;
+    let refused = format!("{:?}", outcomes[0].result);
+    assert!(refused.contains("UnknownIssuer"), "{refused}");
+
+    // With `ca_file`'s roots it goes through.
+    let mut sink = AlertmanagerSink::trusting(
+        vec![target(&am)],
+        AlertmanagerSettings::default(),
+        Arc::new(SystemClock),
+        &tls,
+    )
+    .expect("sink");
+    sink.apply(&fired, Instant::now());
+    let outcomes = sink.send_due(Instant::now()).await;
+    assert!(outcomes[0].result.is_ok(), "{:?}", outcomes[0].result);
+    let client = tls.client(Duration::from_secs(5)).expect("client");
+    let listed_over_https = || async {
+        let body: Value = client
+            .get(format!("{url}/api/v2/alerts"))
+            .send()
+            .await
+            .expect("GET over https")
+            .json()
+            .await
+            .expect("json");
+        body.as_array()
+            .is_some_and(|a| a.iter().any(|x| x["labels"]["reason"] == "KILL_SWITCH"))
+    };
+    eventually("the alert in Alertmanager over https", listed_over_https).await;
+    eprintln!("without the CA the send failed: {refused}");
 }

@@ -99,7 +99,10 @@ fn resolve_in(
                 .collect();
         AlertingError::Config(lines.join("\n"))
     };
-    let config = AlertsConfig::from_section(&section.toml).map_err(named)?;
+    let mut config = AlertsConfig::from_section(&section.toml).map_err(named)?;
+    // As `[floor] ca_file`: relative to the inventory's directory.
+    let dir = source.parent().unwrap_or_else(|| std::path::Path::new("."));
+    config.ca_file = config.ca_file.map(|path| dir.join(path));
     config.resolve(env).map(Some).map_err(named)
 }
 
@@ -594,6 +597,32 @@ mod tests {
     use super::*;
     use opsfloor_contract::calendar::VenueOverrides;
     use opsfloor_engine::Calendars;
+
+    /// `[alerts] ca_file` is read relative to the inventory's directory, as
+    /// `[floor] ca_file` is; a file that is not PEM names the field and the path.
+    #[test]
+    fn the_alerts_ca_file_is_relative_to_the_inventory() {
+        let dir = tempfile::tempdir().expect("tmp");
+        let ca = opsfloor_testkit::pki::Ca::new("test CA");
+        std::fs::write(dir.path().join("ca.pem"), ca.cert_pem()).expect("write");
+        std::fs::write(dir.path().join("bad.pem"), "nothing").expect("write");
+        let load = |ca_file: &str| {
+            let text = format!(
+                "[floor]\nname = \"f\"\n\n[[services]]\nname = \"s\"\nkind = \"ops\"\n\
+                 url = \"http://10.0.0.1:1\"\n\n[alerts]\nca_file = \"{ca_file}\"\n\n\
+                 [[alerts.alertmanager]]\nurl = \"https://am.internal:9093\"\n"
+            );
+            let path = dir.path().join("floor.toml");
+            std::fs::write(&path, text).expect("write");
+            let inventory = opsfloor_inventory::load(&path).expect("inventory");
+            resolve(&inventory, |_| None)
+        };
+        let resolved = load("ca.pem").expect("resolves").expect("an [alerts]");
+        assert_eq!(resolved.tls.extra_roots.len(), 1);
+        let e = load("bad.pem").expect_err("not PEM").to_string();
+        assert!(e.contains("alerts.ca_file: "), "{e}");
+        assert!(e.contains("bad.pem: no certificate in the file"), "{e}");
+    }
 
     /// A Tokyo service's market is Tokyo's: at 15:00 UTC (10:00 New York, after
     /// Tokyo's close) it is closed for the Tokyo service, open for the New York one

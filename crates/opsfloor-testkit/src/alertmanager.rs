@@ -13,6 +13,11 @@
 //! the winner's answer for its own server's. The server can be stopped
 //! and started again on the same port (to test a sink against an Alertmanager that
 //! was down). Drop kills it and deletes the directory.
+//!
+//! [`Alertmanager::start_tls`] serves the API over HTTPS (Alertmanager's
+//! `--web.config.file` with `tls_server_config`) with a certificate the test made;
+//! readiness is then the listener answering a plain-HTTP probe the way Go's TLS
+//! server does, with 400 ("Client sent an HTTP request to an HTTPS server").
 
 use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
@@ -58,6 +63,8 @@ pub struct Alertmanager {
     dir: tempfile::TempDir,
     port: u16,
     child: Option<Child>,
+    /// Serving HTTPS (`--web.config.file`).
+    tls: bool,
 }
 
 impl Alertmanager {
@@ -68,6 +75,13 @@ impl Alertmanager {
 
     /// Starts a server with this YAML config; returns once it is ready.
     pub fn start_with_config(config: &str) -> Result<Alertmanager, HarnessError> {
+        let mut am = Alertmanager::prepare(config)?;
+        am.start_on_a_free_port()?;
+        Ok(am)
+    }
+
+    /// A server with this YAML config in a new directory, not started yet.
+    fn prepare(config: &str) -> Result<Alertmanager, HarnessError> {
         let bin = std::env::var_os("OPSFLOOR_ALERTMANAGER")
             .map_or_else(|| PathBuf::from(DEBIAN_BIN), PathBuf::from);
         if !bin.is_file() {
@@ -83,18 +97,43 @@ impl Alertmanager {
             .map_err(|e| err(format!("cannot create a temporary directory: {e}")))?;
         let path = dir.path().join("alertmanager.yml");
         std::fs::write(&path, config).map_err(|e| err(format!("{}: {e}", path.display())))?;
-        let mut am = Alertmanager {
+        Ok(Alertmanager {
             bin,
             dir,
             port: 0,
             child: None,
-        };
+            tls: false,
+        })
+    }
+
+    /// Starts a server with [`MINIMAL_CONFIG`] serving HTTPS with `server` (a
+    /// certificate for `127.0.0.1` and `localhost`, as [`crate::pki::Ca::issue`]
+    /// makes). [`Alertmanager::url`] is then `https://`; [`Alertmanager::get`]
+    /// speaks plain HTTP only and is not for this server.
+    pub fn start_tls(server: &crate::pki::Pem) -> Result<Alertmanager, HarnessError> {
+        let mut am = Alertmanager::prepare(MINIMAL_CONFIG)?;
+        let (cert, key) = server.write(am.dir.path(), "server");
+        let web = am.dir.path().join("web.yml");
+        let text = format!(
+            "tls_server_config:\n  cert_file: {}\n  key_file: {}\n",
+            cert.display(),
+            key.display()
+        );
+        std::fs::write(&web, text).map_err(|e| err(format!("{}: {e}", web.display())))?;
+        am.tls = true;
+        am.start_on_a_free_port()?;
+        Ok(am)
+    }
+
+    /// Chooses a port and starts the server there, trying again when another
+    /// process took the port in between.
+    fn start_on_a_free_port(&mut self) -> Result<(), HarnessError> {
         let mut last = String::new();
         let _starting = starting();
         for _ in 0..PORT_ATTEMPTS {
             let port = free_port()?;
-            match am.try_port(port)? {
-                None => return Ok(am),
+            match self.try_port(port)? {
+                None => return Ok(()),
                 Some(why) => last = why,
             }
         }
@@ -103,9 +142,11 @@ impl Alertmanager {
         )))
     }
 
-    /// The base URL of its API, e.g. `http://127.0.0.1:41234`.
+    /// The base URL of its API, e.g. `http://127.0.0.1:41234` (`https` for
+    /// [`Alertmanager::start_tls`]).
     pub fn url(&self) -> String {
-        format!("http://127.0.0.1:{}", self.port)
+        let scheme = if self.tls { "https" } else { "http" };
+        format!("{scheme}://127.0.0.1:{}", self.port)
     }
 
     /// Its TCP port on 127.0.0.1.
@@ -159,7 +200,14 @@ impl Alertmanager {
         let errfile = logfile
             .try_clone()
             .map_err(|e| err(format!("{}: {e}", log.display())))?;
-        let child = Command::new(&self.bin)
+        let mut command = Command::new(&self.bin);
+        if self.tls {
+            command.arg(format!(
+                "--web.config.file={}",
+                self.dir.path().join("web.yml").display()
+            ));
+        }
+        let child = command
             .arg(format!(
                 "--config.file={}",
                 self.dir.path().join("alertmanager.yml").display()
@@ -183,8 +231,9 @@ impl Alertmanager {
             port_taken: "address already in use",
             deadline: READY_DEADLINE,
         };
+        let ready = if self.tls { 400 } else { 200 };
         crate::ready::wait_until_ready(&mut self.child, &server, || {
-            Ok(matches!(http_get(port, "/-/ready"), Ok((200, _))))
+            Ok(matches!(http_get(port, "/-/ready"), Ok((status, _)) if status == ready))
         })
     }
 }
