@@ -391,3 +391,67 @@ fn hostile_service_text_is_escaped_in_every_format() {
         }
     }
 }
+
+/// A maintenance window open at `--now` badges what it covers in every format (the
+/// state is still reported as it is); a broken window is a configuration error.
+#[test]
+fn the_report_badges_a_service_in_an_open_maintenance_window() {
+    let dir = tempfile::tempdir().expect("tmp");
+    let inventory = dir.path().join("floor.toml");
+    let write = |end: &str| {
+        std::fs::write(
+            &inventory,
+            format!(
+                "[floor]\n\n[[services]]\nname = \"md\"\nkind = \"ops\"\nurl = \"http://127.0.0.1:1\"\n\n\
+                 [[services]]\nname = \"gamma\"\nkind = \"ops\"\nurl = \"http://127.0.0.1:1\"\n\n\
+                 [[maintenance]]\nservices = [\"md\"]\nstart = \"2026-01-07T14:00:00Z\"\n\
+                 end = \"{end}\"\nnote = \"Feed | upgrade\"\n"
+            ),
+        )
+        .expect("write");
+    };
+    let report = |format: &str| {
+        opsfloor(&[
+            "report",
+            "--config",
+            inventory.to_str().expect("path"),
+            "--now",
+            "2026-01-07T15:00:00Z",
+            "--format",
+            format,
+            "--retries",
+            "0",
+            "--quiet",
+        ])
+    };
+    write("2026-01-07T16:00:00Z");
+    let json: serde_json::Value =
+        serde_json::from_slice(&report("json").stdout).expect("JSON report");
+    let md = &json["services"][0];
+    assert_eq!(md["service_name"], "md", "{json}");
+    assert_eq!(
+        md["maintenance"],
+        serde_json::json!({"note": "Feed | upgrade", "until_utc": "2026-01-07T16:00:00Z"})
+    );
+    assert_eq!(md["status"]["state"], "OFFLINE", "still shown as it is");
+    assert!(json["services"][1].get("maintenance").is_none(), "{json}");
+    let markdown = text(&report("markdown").stdout);
+    assert!(
+        markdown.contains("(maintenance until 2026-01-07T16:00:00Z: Feed \\| upgrade)"),
+        "{markdown}"
+    );
+    let table = text(&report("table").stdout);
+    assert!(
+        table.contains("(maintenance until 2026-01-07T16:00:00Z: Feed | upgrade)"),
+        "{table}"
+    );
+
+    write("whenever");
+    let o = report("json");
+    assert_eq!(o.status.code(), Some(78), "{}", text(&o.stderr));
+    assert!(
+        text(&o.stderr).contains("maintenance[0].end"),
+        "{}",
+        text(&o.stderr)
+    );
+}
