@@ -262,6 +262,11 @@ fn the_document_is_strict_and_consistent() {
         if name == "ServiceDetail" {
             expected.remove("document");
         }
+        // The maintenance badge is present only while a window is open (so the
+        // report's golden files and every client's view stay as they were).
+        if matches!(name.as_str(), "FloorView" | "ServiceView" | "ServiceDetail") {
+            expected.remove("maintenance");
+        }
         assert_eq!(required, expected, "{name}: every field is always present");
     }
     // The detail view is the list entry plus `document`.
